@@ -1,0 +1,453 @@
+//! The HTTP/1 server every fbcomet server mode runs on.
+//!
+//! It owns what the modes share: plain and proxy-form requests, holds that a
+//! shutdown releases at once, handlers that are dropped when their client
+//! goes away, a header read timeout, a request body limit, faults acted out
+//! on the wire (down to a TCP reset), and a panic in a handler answered with
+//! a 500 instead of taking the server down. Held requests cost a timer and a
+//! small future each, not a thread.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::reply::{FaultAction, Reply, ReplyBody};
+use crate::request::Request;
+
+/// Something that answers requests: the replay, the emulator.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request. The server holds the reply for its `hold`,
+    /// acts out its fault, and sends it.
+    fn handle(&self, request: Request) -> impl Future<Output = Reply> + Send;
+}
+
+/// Limits and timeouts of the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    /// The largest request body accepted; larger ones get 413.
+    pub max_body: usize,
+    /// How long a shutdown waits for connections to finish their answers.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { header_read_timeout: Duration::from_secs(10), max_body: 1 << 20, shutdown_grace: Duration::from_secs(5) }
+    }
+}
+
+/// A running server. Dropping it stops it at once; [`Server::shutdown`]
+/// stops it gracefully.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 for one the OS picks) and serves `handler`.
+    pub async fn bind<H: Handler>(addr: SocketAddr, handler: Arc<H>, config: ServerConfig) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, handler, Arc::new(config), shutdown_rx));
+        Ok(Server { addr, shutdown, task: Some(task) })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, releases every held request at once, and waits (up
+    /// to the configured grace) for answers under way to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+async fn accept_loop<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        // Out of descriptors and the like: wait, then go on.
+                        tracing::warn!(%err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let ctl = Arc::new(ConnCtl::default());
+                let io = TokioIo::new(ResetIo { inner: stream, ctl: ctl.clone() });
+                let handler = handler.clone();
+                let config2 = config.clone();
+                let shutdown2 = shutdown.clone();
+                let service = service_fn(move |req| {
+                    serve(req, handler.clone(), config2.clone(), ctl.clone(), shutdown2.clone(), remote)
+                });
+                let conn = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(config.header_read_timeout)
+                    .serve_connection(io, service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(err) = conn.await {
+                        tracing::debug!(%err, %remote, "connection ended with an error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await;
+}
+
+/// Runs `on_abandon` when dropped armed: the client went away first.
+struct AbandonGuard(Option<Box<dyn FnOnce() + Send>>);
+
+impl Drop for AbandonGuard {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+/// Aborts the task when the request's future is dropped.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+type ResponseResult = Result<hyper::Response<ReplyHttpBody>, io::Error>;
+
+async fn serve<H: Handler>(
+    req: hyper::Request<Incoming>,
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+    ctl: Arc<ConnCtl>,
+    mut shutdown: watch::Receiver<bool>,
+    remote: SocketAddr,
+) -> ResponseResult {
+    if req.method() == hyper::Method::CONNECT {
+        return Ok(plain(
+            405,
+            "fbcomet serves plain HTTP; CONNECT (https through a proxy) is not supported: use http:// URLs\n",
+        ));
+    }
+    let (parts, body) = req.into_parts();
+    let body = match http_body_util::Limited::new(body, config.max_body).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            return Ok(plain(413, &format!("request body over {} bytes\n", config.max_body)));
+        }
+        Err(err) => return Err(io::Error::other(err)),
+    };
+    let request = Request::from_parts(&parts, body, Some(remote));
+
+    // The handler runs in a task of its own, so that a panic in it becomes
+    // a 500 for this request and nothing more.
+    let mut task = AbortOnDrop(tokio::spawn(async move { handler.handle(request).await }));
+    let mut reply = match (&mut task.0).await {
+        Ok(reply) => reply,
+        Err(err) if err.is_panic() => {
+            tracing::error!("a handler panicked; answered 500");
+            return Ok(plain(500, "fbcomet: internal error (a handler panicked)\n"));
+        }
+        Err(_) => return Ok(plain(503, "fbcomet: shutting down\n")),
+    };
+    let mut guard = AbandonGuard(reply.on_abandon.take());
+
+    if !reply.hold.is_zero() && !*shutdown.borrow() {
+        tokio::select! {
+            _ = tokio::time::sleep(reply.hold) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    if let Some(FaultAction::Delay(delay)) = reply.fault {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    guard.0 = None; // the answer goes out now: nothing to take back
+    respond(reply, ctl)
+}
+
+fn plain(status: u16, text: &str) -> hyper::Response<ReplyHttpBody> {
+    let mut response = hyper::Response::new(ReplyHttpBody::full(Bytes::copy_from_slice(text.as_bytes())));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+fn respond(reply: Reply, ctl: Arc<ConnCtl>) -> ResponseResult {
+    let status = match reply.fault {
+        Some(FaultAction::Status(status)) => {
+            let page = format!("<html><body><h1>{status}</h1>fbcomet: injected fault</body></html>\n");
+            let mut response = hyper::Response::new(ReplyHttpBody::full(Bytes::from(page)));
+            *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+            response
+                .headers_mut()
+                .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/html"));
+            return Ok(response);
+        }
+        Some(FaultAction::ResetBeforeAnswer) => {
+            ctl.reset.store(true, Ordering::SeqCst);
+            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "injected reset"));
+        }
+        _ => hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    let body = match (&reply.fault, reply.body) {
+        (Some(FaultAction::Empty), _) => ReplyHttpBody::full(Bytes::new()),
+        (None | Some(FaultAction::Delay(_)), ReplyBody::Full(bytes)) => ReplyHttpBody::full(bytes),
+        (Some(FaultAction::Dribble { chunk, pause }), body) => {
+            let bytes = body.to_bytes();
+            let pieces = bytes.chunks((*chunk).max(1)).map(|c| (*pause, Bytes::copy_from_slice(c))).collect();
+            ReplyHttpBody::stream(pieces, None, None, ctl)
+        }
+        (Some(FaultAction::Truncate { keep }), body) => {
+            let bytes = body.to_bytes();
+            let keep = (*keep).min(bytes.len().saturating_sub(1));
+            let sent = vec![(Duration::ZERO, bytes.slice(..keep))];
+            ReplyHttpBody::stream(sent, Some(bytes.len() as u64), Some(EndWith::Close), ctl)
+        }
+        (Some(FaultAction::ResetMidBody { after }), body) => {
+            let bytes = body.to_bytes();
+            let after = (*after).min(bytes.len().saturating_sub(1));
+            let sent = vec![(Duration::ZERO, bytes.slice(..after))];
+            ReplyHttpBody::stream(sent, Some(bytes.len() as u64), Some(EndWith::Reset), ctl)
+        }
+        (_, ReplyBody::Chunks(chunks)) => ReplyHttpBody::stream(chunks, None, None, ctl),
+        (Some(_), ReplyBody::Full(bytes)) => ReplyHttpBody::full(bytes),
+    };
+    let mut response = hyper::Response::new(body);
+    *response.status_mut() = status;
+    for (name, value) in &reply.headers {
+        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
+            continue; // the server frames the body itself
+        }
+        match (hyper::header::HeaderName::try_from(name.as_str()), hyper::header::HeaderValue::try_from(value.as_str()))
+        {
+            (Ok(name), Ok(value)) => {
+                response.headers_mut().append(name, value);
+            }
+            _ => tracing::warn!(%name, "header not sent: not a valid HTTP header"),
+        }
+    }
+    Ok(response)
+}
+
+// ---- bodies ----------------------------------------------------------------
+
+/// How a body that fails on purpose ends.
+#[derive(Debug, Clone, Copy)]
+enum EndWith {
+    /// The connection closes after what was sent.
+    Close,
+    /// The connection is reset after what was sent reached the socket.
+    Reset,
+}
+
+/// The response body: all at once, or fed from a task that keeps time.
+enum ReplyHttpBody {
+    Full(Option<Bytes>),
+    Stream { rx: mpsc::Receiver<Result<Bytes, io::Error>>, len: Option<u64>, _task: AbortOnDrop<()> },
+}
+
+impl ReplyHttpBody {
+    fn full(bytes: Bytes) -> Self {
+        ReplyHttpBody::Full(Some(bytes))
+    }
+
+    fn stream(pieces: Vec<(Duration, Bytes)>, len: Option<u64>, end: Option<EndWith>, ctl: Arc<ConnCtl>) -> Self {
+        let (tx, rx) = mpsc::channel(4);
+        let task = tokio::spawn(async move {
+            let written_before = ctl.written.load(Ordering::SeqCst);
+            let mut sent = 0u64;
+            for (delay, piece) in pieces {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                sent += piece.len() as u64;
+                if tx.send(Ok(piece)).await.is_err() {
+                    return;
+                }
+            }
+            let Some(end) = end else { return };
+            // Let what was sent reach the socket first: hyper drops what is
+            // still buffered when a body fails.
+            let target = written_before + sent;
+            for _ in 0..500 {
+                if ctl.written.load(Ordering::SeqCst) >= target {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let err = match end {
+                EndWith::Close => io::Error::new(io::ErrorKind::UnexpectedEof, "injected truncation"),
+                EndWith::Reset => {
+                    ctl.reset.store(true, Ordering::SeqCst);
+                    io::Error::new(io::ErrorKind::ConnectionReset, "injected reset")
+                }
+            };
+            let _ = tx.send(Err(err)).await;
+        });
+        ReplyHttpBody::Stream { rx, len, _task: AbortOnDrop(task) }
+    }
+}
+
+impl Body for ReplyHttpBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        match self.get_mut() {
+            ReplyHttpBody::Full(bytes) => {
+                Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b))))
+            }
+            ReplyHttpBody::Stream { rx, .. } => rx.poll_recv(cx).map(|item| item.map(|r| r.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, ReplyHttpBody::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ReplyHttpBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            ReplyHttpBody::Full(None) => SizeHint::with_exact(0),
+            ReplyHttpBody::Stream { len: Some(len), .. } => SizeHint::with_exact(*len),
+            ReplyHttpBody::Stream { len: None, .. } => SizeHint::default(),
+        }
+    }
+}
+
+// ---- connections that can be reset -------------------------------------------
+
+/// Shared between a connection's IO and its requests: a reset to act out,
+/// and how many bytes went out.
+#[derive(Debug, Default)]
+pub(crate) struct ConnCtl {
+    reset: AtomicBool,
+    written: AtomicU64,
+}
+
+/// A TCP stream that fails every operation once a reset is asked for, and
+/// then closes with RST (zero linger) instead of FIN.
+struct ResetIo {
+    inner: TcpStream,
+    ctl: Arc<ConnCtl>,
+}
+
+impl ResetIo {
+    fn check(&self) -> io::Result<()> {
+        if self.ctl.reset.load(Ordering::SeqCst) {
+            let _ = self.inner.set_zero_linger();
+            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "injected reset"));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ResetIo {
+    fn drop(&mut self) {
+        if self.ctl.reset.load(Ordering::SeqCst) {
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for ResetIo {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResetIo {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.check()?;
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = result {
+            this.ctl.written.fetch_add(n as u64, Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = result {
+            this.ctl.written.fetch_add(n as u64, Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
