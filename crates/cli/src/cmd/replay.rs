@@ -1,0 +1,188 @@
+//! `fbcomet replay`: serve a captured session the way the service behaved.
+
+use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use fbcomet_mock::{Mode, RandomFaults, ReplayConfig, ReplayServer, ServerConfig, Session};
+
+use crate::cmd::util::{FaultKinds, HumanDuration};
+
+/// Serve a captured session: faithful replay of a recorded conversation.
+///
+/// Requests are matched in order, per stream (channel polls apart from
+/// pages and form posts), ignoring what clients randomise (the cache-busting
+/// host label and path segment, msg_id, client_time, clientid, cb). Each
+/// answer is held as long as it was recorded, scaled by --speed, and sent in
+/// its recorded chunks. Plain requests (GET /x/...) and proxy-form requests
+/// (GET http://0.channel07.facebook.com/x/...) are both served, so an old
+/// client can use fbcomet as its HTTP proxy.
+///
+/// The first line printed is `listening on http://ADDR`. The replay ends when
+/// every exchange has been answered (or at --timeout, or Ctrl-C), and a
+/// report follows: exchanges used and unused, and requests that matched
+/// nothing, with what differed. In strict mode (the default) the exit status
+/// is 1 when anything was unmatched or unused.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fbcomet replay fixtures/sessions/2008-login-chat.json --speed 10
+  curl -x http://127.0.0.1:8008 http://0.channel07.facebook.com/x/0/false/p_1001=-1
+  curl http://127.0.0.1:8008/x/0/false/p_1001=-1
+  fbcomet replay SESSION.json --speed 0 --lenient --fault-rate 0.2 --seed 7")]
+pub(crate) struct Args {
+    /// The session fixture (JSON; see fixtures/README.md).
+    fixture: PathBuf,
+
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8008")]
+    addr: SocketAddr,
+
+    /// Playback speed: 1 as recorded, 10 ten times faster, 0 at once.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    speed: f64,
+
+    /// Answer unmatched requests with 400 and an explanation, and fail (the default).
+    #[arg(long, conflicts_with = "lenient")]
+    strict: bool,
+
+    /// Answer unmatched requests with a fallback (`continue` for polls, 404 otherwise).
+    #[arg(long)]
+    lenient: bool,
+
+    /// Also ignore this form field or query parameter when matching (repeatable).
+    #[arg(long, value_name = "FIELD")]
+    ignore: Vec<String>,
+
+    /// Inject faults into this share of the matched requests (0 to 1).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    fault_rate: Option<f64>,
+
+    /// The seed of the injected faults.
+    #[arg(long, default_value_t = 0, requires = "fault_rate")]
+    seed: u64,
+
+    /// The kinds of fault to inject, comma-separated: reset, reset-mid, truncate, status, delay, dribble, empty.
+    #[arg(long, value_name = "KINDS", requires = "fault_rate")]
+    faults: Option<FaultKinds>,
+
+    /// Keep serving after every exchange was answered (until --timeout or Ctrl-C).
+    #[arg(long)]
+    keep_open: bool,
+
+    /// Stop after this long (55s, 500ms, 2m).
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<HumanDuration>,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let speed: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if speed.is_finite() && speed >= 0.0 { Ok(speed) } else { Err("the speed must be 0 or more".to_owned()) }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err("the rate is a share from 0 to 1".to_owned()) }
+}
+
+pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+    let session = match Session::load(&args.fixture) {
+        Ok(session) => session,
+        Err(err) => {
+            eprintln!("fbcomet: {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut config =
+        ReplayConfig::default().speed(args.speed).mode(if args.lenient { Mode::Lenient } else { Mode::Strict });
+    for field in &args.ignore {
+        config = config.ignore(field.clone());
+    }
+    if let Some(rate) = args.fault_rate {
+        let mut faults = RandomFaults::new(rate, args.seed);
+        if let Some(FaultKinds(kinds)) = &args.faults {
+            faults.kinds = kinds.clone();
+        }
+        config = config.faults(faults);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args, session, config))
+}
+
+async fn serve(args: Args, session: Session, config: ReplayConfig) -> io::Result<ExitCode> {
+    let strict = config.mode == Mode::Strict;
+    let total = session.exchanges.len();
+    let server = match ReplayServer::bind(args.addr, session, config, ServerConfig::default()).await {
+        Ok(server) => server,
+        Err(err) => {
+            eprintln!("fbcomet: cannot listen on {}: {err}", args.addr);
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    {
+        let mut out = io::stdout().lock();
+        writeln!(out, "listening on {}", server.url())?;
+        out.flush()?;
+    }
+    let progress = io::stderr().is_terminal().then(|| {
+        let report = ReplayProgress { total };
+        report.spawn(&server)
+    });
+    let timeout = args.timeout.map_or(Duration::MAX, |t| t.0);
+    let finished = async {
+        if args.keep_open {
+            std::future::pending::<()>().await;
+        } else {
+            server.finished().await;
+        }
+    };
+    tokio::select! {
+        _ = finished => {}
+        _ = tokio::time::sleep(timeout) => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    if let Some(progress) = progress {
+        progress.abort();
+        eprint!("\r\x1b[2K");
+    }
+    let report = server.shutdown().await;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{report}")?;
+    }
+    out.flush()?;
+    Ok(if strict && !report.is_clean() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// A live status line on a terminal: how far the replay is.
+struct ReplayProgress {
+    total: usize,
+}
+
+impl ReplayProgress {
+    fn spawn(self, server: &ReplayServer) -> tokio::task::JoinHandle<()> {
+        let snapshot = server.report_handle();
+        tokio::spawn(async move {
+            loop {
+                let report = snapshot();
+                eprint!(
+                    "\r\x1b[2Kreplaying {}: {}/{} exchanges answered, {} unmatched",
+                    report.session,
+                    report.used,
+                    self.total,
+                    report.unmatched.len()
+                );
+                let _ = io::stderr().flush();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    }
+}
