@@ -1,0 +1,286 @@
+//! The one HTTP client of fbcomet's client side, shared by the long-poll
+//! receiver and the form-post sender.
+//!
+//! One `hyper_util` legacy client with one body type: pooled keep-alive
+//! connections, a deadline around each request and its body (the legacy
+//! client has none), a body size limit, an optional plain-HTTP proxy (so a
+//! client can address the real host names and reach an fbcomet server that
+//! serves proxy-form requests), and a cookie jar (domain, path, expiry) that
+//! every request draws from and every response feeds.
+//!
+//! It does no TLS: the real hosts are gone, and fbcomet's servers speak
+//! plain HTTP. An `https://` URL works only through a proxy.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), fbcomet_http::Error> {
+//! use fbcomet_http::{HttpClient, HttpConfig};
+//!
+//! let client = HttpClient::new(HttpConfig {
+//!     proxy: Some("http://127.0.0.1:8008".parse().expect("a URL")),
+//!     ..HttpConfig::default()
+//! });
+//! let page = client.get(&"http://www.facebook.com/login.php".parse().expect("a URL")).await?;
+//! println!("{} {}", page.status, page.text());
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod connector;
+mod error;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::time::Instant;
+use url::Url;
+
+pub use cookie_store::CookieStore;
+pub use error::{Error, ErrorKind};
+
+use connector::Connector;
+
+/// How the client connects and what it accepts.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Send every request through this plain-HTTP proxy, in proxy form.
+    pub proxy: Option<Url>,
+    /// The largest response body accepted.
+    pub max_body: usize,
+    /// How long a connection may take to open.
+    pub connect_timeout: Duration,
+    /// The deadline of a request and its body, where the caller sets none.
+    pub request_timeout: Duration,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            proxy: None,
+            max_body: 4 << 20,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            user_agent: format!("fbcomet/{} (Facebook Chat Comet client)", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// A whole response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The URL asked for.
+    pub url: Url,
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `Location` header of a redirect, resolved against the URL.
+    pub fn location(&self) -> Option<Url> {
+        let location = self.headers.get(header::LOCATION)?.to_str().ok()?;
+        self.url.join(location).ok()
+    }
+}
+
+/// A response whose body is read as it arrives (a long poll, a kept-open
+/// connection).
+#[derive(Debug)]
+pub struct Streaming {
+    /// The URL asked for.
+    pub url: Url,
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    body: Incoming,
+    received: usize,
+    max_body: usize,
+    deadline: Instant,
+}
+
+impl Streaming {
+    /// The next piece of the body, `None` at its end. Fails past the
+    /// deadline, past the size limit, and when the connection breaks.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        loop {
+            let frame = match tokio::time::timeout_at(self.deadline, self.body.frame()).await {
+                Err(_) => return Err(Error::new(ErrorKind::Timeout, &self.url)),
+                Ok(None) => return Ok(None),
+                Ok(Some(Err(err))) => return Err(Error::with_source(ErrorKind::Body, &self.url, err)),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            if let Ok(data) = frame.into_data() {
+                self.received += data.len();
+                if self.received > self.max_body {
+                    return Err(Error::new(ErrorKind::BodyTooLarge { limit: self.max_body }, &self.url));
+                }
+                if !data.is_empty() {
+                    return Ok(Some(data));
+                }
+            }
+        }
+    }
+
+    /// The whole rest of the body.
+    pub async fn collect(mut self) -> Result<Response, Error> {
+        let mut body = Vec::new();
+        while let Some(chunk) = self.chunk().await? {
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { url: self.url, status: self.status, headers: self.headers, body: Bytes::from(body) })
+    }
+}
+
+/// The client. Cloning it is cheap and shares the pool and the cookie jar.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Client<Connector, Full<Bytes>>,
+    config: Arc<HttpConfig>,
+    jar: Arc<Mutex<CookieStore>>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// A client with an empty cookie jar.
+    pub fn new(config: HttpConfig) -> Self {
+        Self::with_jar(config, CookieStore::default())
+    }
+
+    /// A client that starts from `jar` (a restored session).
+    pub fn with_jar(config: HttpConfig, jar: CookieStore) -> Self {
+        let connector = Connector::new(config.proxy.clone(), config.connect_timeout);
+        let inner = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(8)
+            .build(connector);
+        Self { inner, config: Arc::new(config), jar: Arc::new(Mutex::new(jar)) }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// The cookie jar, shared by every clone of this client.
+    pub fn jar(&self) -> MutexGuard<'_, CookieStore> {
+        // A panic while the lock was held cannot leave the jar half-written
+        // in a way that matters more than losing it would.
+        self.jar.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value of cookie `name` as it would be sent to `url`.
+    pub fn cookie(&self, url: &Url, name: &str) -> Option<String> {
+        self.jar().get_request_values(url).find(|(n, _)| *n == name).map(|(_, v)| v.to_owned())
+    }
+
+    /// GET `url`, whole.
+    pub async fn get(&self, url: &Url) -> Result<Response, Error> {
+        self.open("GET", url, self.default_deadline()).await?.collect().await
+    }
+
+    /// POST `form`, form-encoded, to `url`, whole.
+    pub async fn post_form<K: AsRef<str>, V: AsRef<str>>(&self, url: &Url, form: &[(K, V)]) -> Result<Response, Error> {
+        self.open_form(url, form, self.default_deadline()).await?.collect().await
+    }
+
+    fn default_deadline(&self) -> Instant {
+        Instant::now() + self.config.request_timeout
+    }
+
+    /// Sends a request without a body and returns once the headers are in;
+    /// the body is read from the [`Streaming`] as it arrives, all before
+    /// `deadline`.
+    pub async fn open(&self, method: &str, url: &Url, deadline: Instant) -> Result<Streaming, Error> {
+        self.send(method, url, None, deadline).await
+    }
+
+    /// POSTs `form`, form-encoded, and returns once the headers are in.
+    pub async fn open_form<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        url: &Url,
+        form: &[(K, V)],
+        deadline: Instant,
+    ) -> Result<Streaming, Error> {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in form {
+            s.append_pair(k.as_ref(), v.as_ref());
+        }
+        self.send("POST", url, Some(Bytes::from(s.finish())), deadline).await
+    }
+
+    async fn send(&self, method: &str, url: &Url, form: Option<Bytes>, deadline: Instant) -> Result<Streaming, Error> {
+        if url.scheme() != "http" && self.config.proxy.is_none() {
+            return Err(Error::new(ErrorKind::Unsupported("https needs a proxy: fbcomet speaks plain HTTP"), url));
+        }
+        let uri: hyper::Uri = url.as_str().parse().map_err(|e| Error::with_source(ErrorKind::InvalidUrl, url, e))?;
+        let mut request = hyper::Request::builder().method(method).uri(uri);
+        let headers = request.headers_mut().ok_or_else(|| Error::new(ErrorKind::InvalidUrl, url))?;
+        if let Ok(ua) = HeaderValue::from_str(&self.config.user_agent) {
+            headers.insert(header::USER_AGENT, ua);
+        }
+        if form.is_some() {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        }
+        let cookies: Vec<String> = self.jar().get_request_values(url).map(|(n, v)| format!("{n}={v}")).collect();
+        if !cookies.is_empty()
+            && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
+        {
+            headers.insert(header::COOKIE, value);
+        }
+        let request = request
+            .body(Full::new(form.unwrap_or_default()))
+            .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, url, e))?;
+
+        let response = match tokio::time::timeout_at(deadline, self.inner.request(request)).await {
+            Err(_) => return Err(Error::new(ErrorKind::Timeout, url)),
+            Ok(Err(err)) => {
+                let kind = if err.is_connect() { ErrorKind::Connect } else { ErrorKind::Request };
+                return Err(Error::with_source(kind, url, err));
+            }
+            Ok(Ok(response)) => response,
+        };
+        let (parts, body) = response.into_parts();
+        self.store_cookies(url, &parts.headers);
+        Ok(Streaming {
+            url: url.clone(),
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+            received: 0,
+            max_body: self.config.max_body,
+            deadline,
+        })
+    }
+
+    fn store_cookies(&self, url: &Url, headers: &HeaderMap) {
+        let mut jar = self.jar();
+        for value in headers.get_all(header::SET_COOKIE) {
+            let Ok(text) = value.to_str() else { continue };
+            if let Err(err) = jar.parse(text, url) {
+                tracing::debug!(%err, cookie = text, %url, "cookie not stored");
+            }
+        }
+    }
+}
