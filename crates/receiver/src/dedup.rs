@@ -2,21 +2,25 @@
 
 use std::collections::{HashSet, VecDeque};
 
-/// Remembers the last `capacity` ids, forgetting the oldest first.
+/// A bounded memory of message ids: remembers the last `capacity`,
+/// forgetting the oldest first. The receiver drops duplicates with it; an
+/// application can use one to merge history with what the channel
+/// delivered.
 #[derive(Debug)]
-pub(crate) struct Dedup {
+pub struct Dedup {
     order: VecDeque<String>,
     seen: HashSet<String>,
     capacity: usize,
 }
 
 impl Dedup {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A memory of `capacity` ids (at least one).
+    pub fn new(capacity: usize) -> Self {
         Self { order: VecDeque::new(), seen: HashSet::new(), capacity: capacity.max(1) }
     }
 
     /// Records `id`; `false` when it was seen already.
-    pub(crate) fn insert(&mut self, id: &str) -> bool {
+    pub fn insert(&mut self, id: &str) -> bool {
         if self.seen.contains(id) {
             return false;
         }

@@ -53,5 +53,6 @@ mod driver;
 mod receiver;
 
 pub use config::{Backoff, Config, Endpoint, SeqPolicy};
+pub use dedup::Dedup;
 pub use driver::Listener;
 pub use receiver::{ConfigError, Delivery, Failure, Output, PollId, PollRequest, Receiver, Stats};

@@ -1,0 +1,276 @@
+//! The client: a session and the posts made with it.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use fbcomet_codec::{BuddyList, Event, Message, Presence};
+use fbcomet_http::{HttpClient, HttpConfig};
+use fbcomet_receiver::{Config as ReceiverConfig, ConfigError, Endpoint};
+use fbcomet_sender::{LoginError, RestoreError, SavedSession, Sender, SenderConfig, Sent, Session};
+use url::Url;
+
+use crate::events::Events;
+
+/// Why a client call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Logging in failed.
+    #[error("login failed: {0}")]
+    Login(#[from] LoginError),
+    /// A post failed (the server's error included).
+    #[error("{0}")]
+    Send(#[from] fbcomet_sender::Error),
+    /// A saved session could not be restored.
+    #[error("{0}")]
+    Restore(#[from] RestoreError),
+    /// The receiver's configuration cannot work.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+}
+
+impl Error {
+    /// The server's error, where a post got one.
+    pub fn server_error(&self) -> Option<&fbcomet_codec::ServerError> {
+        match self {
+            Error::Send(err) => err.server_error(),
+            _ => None,
+        }
+    }
+}
+
+/// Where the client connects and how it behaves.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The base of pages and posts.
+    pub www: Url,
+    /// The base of channel polls (`{ANY}` and `{NN}` are filled in; see
+    /// [`Endpoint::Channel`]).
+    pub channel_base: String,
+    /// The HTTP client's settings (the proxy among them).
+    pub http: HttpConfig,
+    /// How long the server holds a poll.
+    pub hold: Duration,
+    /// How often the buddy list is fetched to report presence changes
+    /// (browsers did every 3 minutes); `None` for never.
+    pub presence_interval: Option<Duration>,
+    /// Drop the echoes of the user's own messages from the event stream.
+    pub drop_own_echoes: bool,
+    /// How many times a send is tried in all.
+    pub send_attempts: u32,
+    /// The pause between tries.
+    pub retry_delay: Duration,
+    /// The seed of everything random (msg ids, cache busters, jitter).
+    pub rng_seed: Option<u64>,
+    /// Adjusts the receiver's configuration before it starts (backoff,
+    /// deadlines, seq policy).
+    pub tune_receiver: Option<fn(&mut ReceiverConfig)>,
+}
+
+impl ClientConfig {
+    /// Everything on one server addressed directly, such as an fbcomet
+    /// server at `http://127.0.0.1:8008`.
+    pub fn new(server: Url) -> Self {
+        let channel_base = server.as_str().trim_end_matches('/').to_owned();
+        Self::with(server, channel_base, HttpConfig::default())
+    }
+
+    /// The real host names (`www.facebook.com`, `0.channel07.facebook.com`),
+    /// reached through `proxy`: the way an old client is pointed at an
+    /// fbcomet server without changing anything else.
+    pub fn through_proxy(proxy: Url) -> Self {
+        let www = Url::parse("http://www.facebook.com").unwrap_or_else(|_| proxy.clone());
+        let channel_base = "http://{ANY}.channel{NN}.facebook.com".to_owned();
+        Self::with(www, channel_base, HttpConfig { proxy: Some(proxy), ..HttpConfig::default() })
+    }
+
+    fn with(www: Url, channel_base: String, http: HttpConfig) -> Self {
+        Self {
+            www,
+            channel_base,
+            http,
+            hold: Duration::from_secs(55),
+            presence_interval: Some(Duration::from_secs(180)),
+            drop_own_echoes: false,
+            send_attempts: 3,
+            retry_delay: Duration::from_secs(1),
+            rng_seed: None,
+            tune_receiver: None,
+        }
+    }
+
+    fn sender(&self) -> SenderConfig {
+        SenderConfig {
+            www: self.www.clone(),
+            send_attempts: self.send_attempts,
+            retry_delay: self.retry_delay,
+            rng_seed: self.rng_seed,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    pub(crate) sender: Sender,
+    credentials: Mutex<Option<(String, String)>>,
+}
+
+/// A logged-in client. Cloning it is cheap; the clones share the session.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("uid", &self.uid()).field("www", &self.inner.config.www.as_str()).finish()
+    }
+}
+
+impl Client {
+    /// Logs in with `email` and `password` (and remembers them, to log in
+    /// again when the session expires).
+    pub async fn login(config: ClientConfig, email: &str, password: &str) -> Result<Client, Error> {
+        let http = HttpClient::new(config.http.clone());
+        let session = fbcomet_sender::login(&http, &config.www, email, password).await?;
+        tracing::info!(uid = session.uid, channel = session.channel, "logged in");
+        let sender = Sender::new(http, config.sender(), session);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                sender,
+                credentials: Mutex::new(Some((email.to_owned(), password.to_owned()))),
+            }),
+        })
+    }
+
+    /// Goes on with a saved session, without logging in. It cannot log in
+    /// again by itself unless given credentials ([`Client::set_credentials`]).
+    pub fn restore(config: ClientConfig, saved: &SavedSession) -> Result<Client, Error> {
+        let http = HttpClient::with_jar(config.http.clone(), saved.cookie_jar()?);
+        let sender = Sender::new(http, config.sender(), saved.session.clone());
+        Ok(Client { inner: Arc::new(Inner { config, sender, credentials: Mutex::new(None) }) })
+    }
+
+    /// The session, written down with its cookies.
+    pub fn save(&self) -> SavedSession {
+        SavedSession::capture(&self.inner.config.www, &self.session(), self.inner.sender.http())
+    }
+
+    /// Remembers credentials for logging in again when the session expires.
+    pub fn set_credentials(&self, email: &str, password: &str) {
+        *self.credentials() = Some((email.to_owned(), password.to_owned()));
+    }
+
+    fn credentials(&self) -> std::sync::MutexGuard<'_, Option<(String, String)>> {
+        self.inner.credentials.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The logged-in user.
+    pub fn uid(&self) -> u64 {
+        self.inner.sender.session().uid
+    }
+
+    /// The session: uid, channel, form token.
+    pub fn session(&self) -> Session {
+        self.inner.sender.session()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Logs in again with the remembered credentials.
+    pub async fn relogin(&self) -> Result<Session, Error> {
+        let Some((email, password)) = self.credentials().clone() else {
+            return Err(Error::Login(LoginError::BadCredentials(Some(
+                "no credentials to log in again with".to_owned(),
+            ))));
+        };
+        let session =
+            fbcomet_sender::login(self.inner.sender.http(), &self.inner.config.www, &email, &password).await?;
+        tracing::info!(uid = session.uid, "logged in again");
+        self.inner.sender.set_session(session.clone());
+        Ok(session)
+    }
+
+    /// Runs a post; when it finds the session expired (1357001, 1357003,
+    /// 1357004) and credentials are known, logs in again and runs it once
+    /// more.
+    async fn renewing<T, F, Fut>(&self, post: F) -> Result<T, Error>
+    where
+        F: Fn(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T, fbcomet_sender::Error>>,
+    {
+        match post(self.inner.clone()).await {
+            Err(err) if err.needs_new_session() && self.credentials().is_some() => {
+                tracing::info!(%err, "the session expired; logging in again");
+                self.relogin().await?;
+                Ok(post(self.inner.clone()).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Sends `text` to `to`.
+    pub async fn send(&self, to: u64, text: &str) -> Result<Sent, Error> {
+        self.renewing(|inner| {
+            let text = text.to_owned();
+            async move { inner.sender.send(to, &text).await }
+        })
+        .await
+    }
+
+    /// The buddy list.
+    pub async fn buddy_list(&self) -> Result<BuddyList<'static>, Error> {
+        Ok(self.presence(false).await?.buddy_list.unwrap_or_default())
+    }
+
+    /// The buddy list and, with `notifications`, the notifications block.
+    pub async fn presence(&self, notifications: bool) -> Result<Presence<'static>, Error> {
+        self.renewing(|inner| async move { inner.sender.buddy_list(notifications).await }).await
+    }
+
+    /// Tells `to` that the user is typing, or stopped.
+    pub async fn typing(&self, to: u64, typing: bool) -> Result<(), Error> {
+        self.renewing(|inner| async move { inner.sender.typing(to, typing).await }).await
+    }
+
+    /// The recent messages with `friend`, oldest first.
+    pub async fn history(&self, friend: u64) -> Result<Vec<Message<'static>>, Error> {
+        let events = self.renewing(|inner| async move { inner.sender.history(friend).await }).await?;
+        Ok(events
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Msg(m) => Some(m),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The sender underneath, for the posts not wrapped here (settings,
+    /// reconnect).
+    pub fn sender(&self) -> &Sender {
+        &self.inner.sender
+    }
+
+    /// The stream of what happens on the user's channel.
+    pub fn events(&self) -> Result<Events, Error> {
+        let session = self.session();
+        let config = &self.inner.config;
+        let endpoint = Endpoint::Channel {
+            base: config.channel_base.clone(),
+            channel: session.channel,
+            idle_segment: "false".to_owned(),
+        };
+        let mut receiver = ReceiverConfig::new(session.uid, endpoint);
+        receiver.hold = config.hold;
+        receiver.drop_own_echoes = config.drop_own_echoes;
+        receiver.rng_seed = config.rng_seed;
+        if let Some(tune) = config.tune_receiver {
+            tune(&mut receiver);
+        }
+        Events::new(self.clone(), receiver)
+    }
+}
