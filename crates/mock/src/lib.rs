@@ -48,13 +48,17 @@
 
 #![warn(missing_docs)]
 
+mod emulator;
 mod matching;
+mod pages;
 mod replay;
 mod reply;
 mod request;
 mod server;
 mod session;
+mod world;
 
+pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats};
 pub use matching::{ANY, DEFAULT_IGNORED, Stream, differences, host_class, stream_of};
 pub use replay::{
     ExchangeRef, Fallback, FaultKind, Mode, RandomFaults, Replay, ReplayConfig, ReplayServer, Report, Unmatched,
@@ -63,3 +67,4 @@ pub use reply::{FaultAction, Reply, ReplyBody};
 pub use request::Request;
 pub use server::{Handler, Server, ServerConfig};
 pub use session::{Chunk, Dialect, Exchange, Fault, RequestSpec, ResponseSpec, Session, SessionError};
+pub use world::{User, World, WorldError};

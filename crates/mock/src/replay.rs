@@ -66,7 +66,7 @@ pub enum FaultKind {
     Truncate,
     /// A 500, 502 or 503 instead of the answer.
     Status,
-    /// The answer late (up to two seconds, scaled).
+    /// The answer late (by [`RandomFaults::delay`], scaled).
     Delay,
     /// The body in small pieces with pauses.
     Dribble,
@@ -102,13 +102,50 @@ pub struct RandomFaults {
     pub kinds: Vec<FaultKind>,
     /// Only channel polls fail (not pages and posts).
     pub channel_only: bool,
+    /// The range of an injected delay (before scaling).
+    pub delay: (Duration, Duration),
 }
 
 impl RandomFaults {
     /// Every kind of fault on `rate` of the requests, from `seed`.
     pub fn new(rate: f64, seed: u64) -> Self {
-        Self { rate, seed, kinds: FaultKind::ALL.to_vec(), channel_only: false }
+        Self {
+            rate,
+            seed,
+            kinds: FaultKind::ALL.to_vec(),
+            channel_only: false,
+            delay: (Duration::from_millis(100), Duration::from_secs(2)),
+        }
     }
+}
+
+/// Rolls the dice of `faults` for one answer of `len` bytes; `scale` turns
+/// milliseconds into the server's time.
+pub(crate) fn random_fault(
+    faults: &RandomFaults,
+    rng: &mut SmallRng,
+    len: usize,
+    scale: impl Fn(u64) -> Duration,
+) -> Option<FaultAction> {
+    if faults.kinds.is_empty() || !rng.random_bool(faults.rate.clamp(0.0, 1.0)) {
+        return None;
+    }
+    let kind = faults.kinds[rng.random_range(0..faults.kinds.len())];
+    let len = len.max(2);
+    Some(match kind {
+        FaultKind::ResetBeforeAnswer => FaultAction::ResetBeforeAnswer,
+        FaultKind::ResetMidBody => FaultAction::ResetMidBody { after: rng.random_range(1..len) },
+        FaultKind::Truncate => FaultAction::Truncate { keep: rng.random_range(1..len) },
+        FaultKind::Status => FaultAction::Status([500, 502, 503][rng.random_range(0..3)]),
+        FaultKind::Delay => {
+            let (low, high) = (faults.delay.0.as_millis() as u64, faults.delay.1.as_millis() as u64);
+            FaultAction::Delay(scale(rng.random_range(low..=high.max(low))))
+        }
+        FaultKind::Dribble => {
+            FaultAction::Dribble { chunk: rng.random_range(1..16), pause: scale(rng.random_range(5..40)) }
+        }
+        FaultKind::Empty => FaultAction::Empty,
+    })
 }
 
 /// How a session is replayed.
@@ -414,26 +451,11 @@ impl Replay {
 
     fn pick_fault(&self, state: &mut State, stream: Stream, exchange: &Exchange) -> Option<FaultAction> {
         let faults = self.config.faults.as_ref()?;
-        if faults.kinds.is_empty() || (faults.channel_only && stream != Stream::Channel) {
+        if faults.channel_only && stream != Stream::Channel {
             return None;
         }
-        if !state.rng.random_bool(faults.rate.clamp(0.0, 1.0)) {
-            return None;
-        }
-        let kind = faults.kinds[state.rng.random_range(0..faults.kinds.len())];
-        let len = exchange.response.full_body().len().max(2);
-        Some(match kind {
-            FaultKind::ResetBeforeAnswer => FaultAction::ResetBeforeAnswer,
-            FaultKind::ResetMidBody => FaultAction::ResetMidBody { after: state.rng.random_range(1..len) },
-            FaultKind::Truncate => FaultAction::Truncate { keep: state.rng.random_range(1..len) },
-            FaultKind::Status => FaultAction::Status([500, 502, 503][state.rng.random_range(0..3)]),
-            FaultKind::Delay => FaultAction::Delay(self.config.scale(state.rng.random_range(100..2000))),
-            FaultKind::Dribble => FaultAction::Dribble {
-                chunk: state.rng.random_range(1..16),
-                pause: self.config.scale(state.rng.random_range(5..40)),
-            },
-            FaultKind::Empty => FaultAction::Empty,
-        })
+        let len = exchange.response.full_body().len();
+        random_fault(faults, &mut state.rng, len, |ms| self.config.scale(ms))
     }
 
     fn reply_for(&self, exchange: &Exchange) -> Reply {

@@ -1,0 +1,54 @@
+//! The HTML the emulated service serves: what 2008 clients fetched and
+//! scraped (the login form, home.php's profile link, channel and form token).
+
+use crate::world::User;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const DOCTYPE: &str =
+    r#"<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">"#;
+
+/// login.php: the first form has `email` and `pass` (and the hidden fields
+/// the 2008 page had); `error` shows above it after a failed attempt.
+pub(crate) fn login(error: Option<&str>) -> String {
+    let error = error
+        .map(|e| {
+            format!(r#"<div id="error" class="login_error"><h2>Incorrect email or password</h2>{}</div>"#, escape(e))
+        })
+        .unwrap_or_default();
+    format!(
+        "{DOCTYPE}\n<html><head><title>Facebook | Welcome to Facebook!</title></head><body>\n{error}\
+         <form method=\"post\" id=\"login_form\" action=\"/login.php\">\
+         <input type=\"hidden\" name=\"md5pass\" value=\"0\" /><input type=\"hidden\" name=\"noerror\" value=\"1\" />\
+         <label for=\"email\">Email:</label><input type=\"text\" class=\"inputtext\" name=\"email\" id=\"email\" value=\"\" />\
+         <label for=\"pass\">Password:</label><input type=\"password\" class=\"inputpassword\" name=\"pass\" id=\"pass\" value=\"\" />\
+         <input type=\"submit\" value=\"Login\" name=\"login\" id=\"login\" /></form>\n\
+         <p>fbcomet emulates the 2008 chat service; nothing here is Facebook's.</p>\n</body></html>\n"
+    )
+}
+
+/// home.php, with the three things clients scraped.
+pub(crate) fn home(user: &User, post_form_id: &str) -> String {
+    format!(
+        "{DOCTYPE}\n<html><head><title>Facebook | Home</title></head><body>\n\
+         <div id=\"fb_menubar\"><a href=\"http://www.facebook.com/profile.php?id={uid}\" class=\"profile_nav_link\">Profile</a> \
+         <a href=\"/logout.php\">Logout</a></div>\n\
+         <input type=\"hidden\" id=\"post_form_id\" name=\"post_form_id\" value=\"{post_form_id}\" />\n\
+         <h1>Welcome, {name}</h1>\n\
+         <script type=\"text/javascript\">onloadRegister(function (){{window.presence = new Presence(\"{uid}\", \"{name_js}\", \"channel{channel:02}\", 0);}});</script>\n\
+         </body></html>\n",
+        uid = user.uid,
+        name = escape(&user.name),
+        name_js = user.name.replace('\\', "\\\\").replace('"', "\\\""),
+        channel = user.channel,
+    )
+}
+
+/// After logout.
+pub(crate) fn logged_out() -> String {
+    format!(
+        "{DOCTYPE}\n<html><head><title>Facebook | Logged out</title></head><body><p>You are logged out. <a href=\"/login.php\">Log in</a></p></body></html>\n"
+    )
+}

@@ -1,0 +1,169 @@
+//! The emulator's world: who exists, and who is friends with whom.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// A user of the emulated service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The user's id.
+    pub uid: u64,
+    /// The full name.
+    pub name: String,
+    /// The first name.
+    pub first_name: String,
+    /// The login email.
+    pub email: String,
+    /// The login password.
+    pub password: String,
+    /// The chat channel number (`channel07` is 7), 1 to 99.
+    pub channel: u32,
+    /// The status line, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// Users and friendships, as a world file declares them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    /// The users.
+    pub users: Vec<User>,
+    /// Pairs of uids who are friends (both ways).
+    #[serde(default)]
+    pub friendships: Vec<(u64, u64)>,
+}
+
+/// Why a world file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorldError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a world in JSON.
+    #[error("{path}: {message}")]
+    Json {
+        /// The file.
+        path: String,
+        /// Why, with line and column.
+        message: String,
+    },
+    /// The world does not hold together.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Default for World {
+    /// Alice (1001), Bob (1002) and Carol (1003), all friends of each other;
+    /// each logs in with `NAME@example.com` and the password `name`.
+    fn default() -> Self {
+        let user = |uid, first: &str, last: &str, channel, status: Option<&str>| User {
+            uid,
+            name: format!("{first} {last}"),
+            first_name: first.to_owned(),
+            email: format!("{}@example.com", first.to_lowercase()),
+            password: first.to_lowercase(),
+            channel,
+            status: status.map(str::to_owned),
+        };
+        World {
+            users: vec![
+                user(1001, "Alice", "Example", 7, Some("is trying fbcomet")),
+                user(1002, "Bob", "Example", 8, None),
+                user(1003, "Carol", "Example", 9, Some("is away")),
+            ],
+            friendships: vec![(1001, 1002), (1001, 1003), (1002, 1003)],
+        }
+    }
+}
+
+impl World {
+    /// Reads and checks a world file.
+    pub fn load(path: impl AsRef<Path>) -> Result<World, WorldError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| WorldError::Io { path: name.clone(), source })?;
+        Self::parse(&text, &name)
+    }
+
+    /// Parses and checks a world from JSON; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<World, WorldError> {
+        let world: World = serde_json::from_str(text)
+            .map_err(|e| WorldError::Json { path: origin.to_owned(), message: e.to_string() })?;
+        world.check().map_err(|message| WorldError::Invalid { path: origin.to_owned(), message })?;
+        Ok(world)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let mut uids = BTreeSet::new();
+        let mut emails = BTreeSet::new();
+        for user in &self.users {
+            if !uids.insert(user.uid) {
+                return Err(format!("uid {} appears twice", user.uid));
+            }
+            if !emails.insert(user.email.to_lowercase()) {
+                return Err(format!("email {} appears twice", user.email));
+            }
+            if !(1..=99).contains(&user.channel) {
+                return Err(format!("user {}: channel {} is not from 1 to 99", user.uid, user.channel));
+            }
+        }
+        for (a, b) in &self.friendships {
+            for uid in [a, b] {
+                if !uids.contains(uid) {
+                    return Err(format!("friendship ({a}, {b}) names uid {uid}, who is not a user"));
+                }
+            }
+            if a == b {
+                return Err(format!("user {a} cannot befriend themself"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Everyone's friends.
+    pub(crate) fn friend_map(&self) -> BTreeMap<u64, BTreeSet<u64>> {
+        let mut map: BTreeMap<u64, BTreeSet<u64>> = self.users.iter().map(|u| (u.uid, BTreeSet::new())).collect();
+        for (a, b) in &self.friendships {
+            map.entry(*a).or_default().insert(*b);
+            map.entry(*b).or_default().insert(*a);
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_world_is_valid() {
+        let world = World::default();
+        world.check().unwrap();
+        assert_eq!(world.friend_map()[&1001], BTreeSet::from([1002, 1003]));
+        let json = serde_json::to_string(&world).unwrap();
+        assert_eq!(World::parse(&json, "x").unwrap(), world);
+    }
+
+    #[test]
+    fn bad_worlds_are_refused() {
+        let err = World::parse(r#"{"users":[],"friendships":[[1,2]]}"#, "w.json").unwrap_err();
+        assert_eq!(err.to_string(), "w.json: friendship (1, 2) names uid 1, who is not a user");
+        let err = World::parse(r#"{"users":[{"uid":1}]}"#, "w.json").unwrap_err();
+        assert!(err.to_string().starts_with("w.json: missing field"), "{err}");
+    }
+}
