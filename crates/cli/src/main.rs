@@ -23,8 +23,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Decode(cmd::decode::Args),
+    Serve(cmd::serve::Args),
     Replay(cmd::replay::Args),
+    Record(cmd::record::Args),
+    Decode(cmd::decode::Args),
 }
 
 fn init_logging(verbose: u8) {
@@ -45,6 +47,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => cmd::decode::run(args),
         Command::Replay(args) => cmd::replay::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Record(args) => cmd::record::run(args),
     };
     match result {
         Ok(code) => code,

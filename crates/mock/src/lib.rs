@@ -1,5 +1,15 @@
 //! fbcomet's servers for the Facebook Chat Comet protocol.
 //!
+//! Emulation: [`EmulatorServer`] is the 2008 chat service itself, for a
+//! [`World`] of users and friendships: login.php and its cookies, home.php
+//! with what clients scraped, channels that number events by seq and hold
+//! polls until an event arrives, send.php with echoes and msg_id dedup,
+//! presence with idle flags, typing, settings, reconnect.php, history.php,
+//! the 2008 channel URL and `/pull`, and the service's error codes.
+//!
+//! Recording: [`RecordServer`] forwards to any server of the protocol and
+//! keeps what passes through as a [`Session`], real holds included.
+//!
 //! Replay: [`ReplayServer`] plays a captured session (a [`Session`] fixture)
 //! back the way the real service behaved. Requests are matched in order per
 //! logical stream (channel polls apart from pages and posts), ignoring what
@@ -51,6 +61,7 @@
 mod emulator;
 mod matching;
 mod pages;
+mod recorder;
 mod replay;
 mod reply;
 mod request;
@@ -60,6 +71,7 @@ mod world;
 
 pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats};
 pub use matching::{ANY, DEFAULT_IGNORED, Stream, differences, host_class, stream_of};
+pub use recorder::{RecordServer, Recorder};
 pub use replay::{
     ExchangeRef, Fallback, FaultKind, Mode, RandomFaults, Replay, ReplayConfig, ReplayServer, Report, Unmatched,
 };

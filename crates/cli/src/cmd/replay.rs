@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fbcomet_mock::{Mode, RandomFaults, ReplayConfig, ReplayServer, ServerConfig, Session};
+use fbcomet_mock::{Mode, ReplayConfig, ReplayServer, ServerConfig, Session};
 
-use crate::cmd::util::{FaultKinds, HumanDuration};
+use crate::cmd::util::{FaultArgs, HumanDuration, announce, runtime};
 
 /// Serve a captured session: faithful replay of a recorded conversation.
 ///
@@ -55,17 +55,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FIELD")]
     ignore: Vec<String>,
 
-    /// Inject faults into this share of the matched requests (0 to 1).
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
-    fault_rate: Option<f64>,
-
-    /// The seed of the injected faults.
-    #[arg(long, default_value_t = 0, requires = "fault_rate")]
-    seed: u64,
-
-    /// The kinds of fault to inject, comma-separated: reset, reset-mid, truncate, status, delay, dribble, empty.
-    #[arg(long, value_name = "KINDS", requires = "fault_rate")]
-    faults: Option<FaultKinds>,
+    #[command(flatten)]
+    faults: FaultArgs,
 
     /// Keep serving after every exchange was answered (until --timeout or Ctrl-C).
     #[arg(long)]
@@ -85,11 +76,6 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     if speed.is_finite() && speed >= 0.0 { Ok(speed) } else { Err("the speed must be 0 or more".to_owned()) }
 }
 
-fn parse_rate(s: &str) -> Result<f64, String> {
-    let rate: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err("the rate is a share from 0 to 1".to_owned()) }
-}
-
 pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
     let session = match Session::load(&args.fixture) {
         Ok(session) => session,
@@ -103,15 +89,10 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
     for field in &args.ignore {
         config = config.ignore(field.clone());
     }
-    if let Some(rate) = args.fault_rate {
-        let mut faults = RandomFaults::new(rate, args.seed);
-        if let Some(FaultKinds(kinds)) = &args.faults {
-            faults.kinds = kinds.clone();
-        }
+    if let Some(faults) = args.faults.random_faults() {
         config = config.faults(faults);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(args, session, config))
+    runtime()?.block_on(serve(args, session, config))
 }
 
 async fn serve(args: Args, session: Session, config: ReplayConfig) -> io::Result<ExitCode> {
@@ -124,11 +105,7 @@ async fn serve(args: Args, session: Session, config: ReplayConfig) -> io::Result
             return Ok(ExitCode::FAILURE);
         }
     };
-    {
-        let mut out = io::stdout().lock();
-        writeln!(out, "listening on {}", server.url())?;
-        out.flush()?;
-    }
+    announce(&server.url())?;
     let progress = io::stderr().is_terminal().then(|| {
         let report = ReplayProgress { total };
         report.spawn(&server)

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use fbcomet_mock::FaultKind;
+use fbcomet_mock::{FaultKind, RandomFaults};
 
 /// A duration written the human way: `55s`, `500ms`, `2m`, `1h 30m`.
 #[derive(Debug, Clone, Copy)]
@@ -48,4 +48,58 @@ fn parse_fault_kinds(s: &str) -> Result<Vec<FaultKind>, String> {
             )),
         })
         .collect()
+}
+
+/// Random faults, as `replay` and `serve` take them.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FaultArgs {
+    /// Inject faults into this share of the answers (0 to 1).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    fault_rate: Option<f64>,
+
+    /// The seed of the injected faults.
+    #[arg(long, default_value_t = 0, requires = "fault_rate")]
+    seed: u64,
+
+    /// The kinds of fault to inject, comma-separated: reset, reset-mid, truncate, status, delay, dribble, empty.
+    #[arg(long, value_name = "KINDS", requires = "fault_rate")]
+    faults: Option<FaultKinds>,
+}
+
+impl FaultArgs {
+    /// The faults asked for, if any.
+    pub(crate) fn random_faults(&self) -> Option<RandomFaults> {
+        let mut faults = RandomFaults::new(self.fault_rate?, self.seed);
+        if let Some(FaultKinds(kinds)) = &self.faults {
+            faults.kinds = kinds.clone();
+        }
+        Some(faults)
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&rate) { Ok(rate) } else { Err("the rate is a share from 0 to 1".to_owned()) }
+}
+
+/// Prints `listening on URL` as the first line, at once.
+pub(crate) fn announce(url: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {url}")?;
+    out.flush()
+}
+
+/// Waits for Ctrl-C or the timeout, whichever comes first.
+pub(crate) async fn until_stopped(timeout: Option<HumanDuration>) {
+    let timeout = timeout.map_or(Duration::MAX, |t| t.0);
+    tokio::select! {
+        _ = tokio::time::sleep(timeout) => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// A multi-threaded runtime for the commands that serve or talk.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }

@@ -1,0 +1,101 @@
+//! `fbcomet record`: a recording proxy that writes session fixtures.
+
+use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use fbcomet_mock::{RecordServer, ServerConfig};
+use url::Url;
+
+use crate::cmd::util::{HumanDuration, announce, runtime, until_stopped};
+
+/// Record what passes to a server of this protocol, as a replayable session.
+///
+/// Point a client at the address printed (`listening on http://ADDR`) or use
+/// it as the client's HTTP proxy; every request is forwarded to --upstream
+/// (another fbcomet, an archive server) and the exchange is kept with its
+/// real hold and chunk timing. At Ctrl-C (or --timeout) the session is
+/// written to --out in the fixture format, ready for `fbcomet replay`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fbcomet serve &                      # something to record
+  fbcomet record --upstream http://127.0.0.1:8008 --addr 127.0.0.1:8009 --out my-session.json
+  fbcomet replay my-session.json")]
+pub(crate) struct Args {
+    /// The server to forward to (http://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    upstream: Url,
+
+    /// Where to write the session.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8009")]
+    addr: SocketAddr,
+
+    /// The session's name (default: the file's stem).
+    #[arg(long)]
+    name: Option<String>,
+
+    /// Stop after this long.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<HumanDuration>,
+}
+
+pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+    if args.upstream.scheme() != "http" {
+        eprintln!("fbcomet: --upstream must be an http:// URL, not {}", args.upstream);
+        return Ok(ExitCode::from(2));
+    }
+    runtime()?.block_on(async {
+        let server = match RecordServer::bind(args.addr, args.upstream.clone(), ServerConfig::default()).await {
+            Ok(server) => server,
+            Err(err) => {
+                eprintln!("fbcomet: cannot listen on {}: {err}", args.addr);
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        announce(&server.url())?;
+        let progress = io::stderr().is_terminal().then(|| {
+            let recorder = server.recorder().clone();
+            tokio::spawn(async move {
+                loop {
+                    eprint!("\r\x1b[2Krecording: {} exchanges", recorder.len());
+                    let _ = io::stderr().flush();
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            })
+        });
+        until_stopped(args.timeout).await;
+        if let Some(progress) = progress {
+            progress.abort();
+            eprint!("\r\x1b[2K");
+        }
+        let recorder = server.shutdown().await;
+        let name = args
+            .name
+            .clone()
+            .or_else(|| args.out.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "recorded".to_owned());
+        let mut session = recorder.session(&name, 0, None);
+        // Who logged in, from the home page that went by.
+        if let Some(found) = session
+            .exchanges
+            .iter()
+            .filter(|e| e.request.path.starts_with("/home.php"))
+            .find_map(|e| fbcomet_sender::scrape_session(&e.response.body, None).ok())
+        {
+            session.uid = found.uid;
+            session.channel = Some(found.channel);
+        }
+        if let Err(err) = std::fs::write(&args.out, session.to_json()) {
+            eprintln!("fbcomet: cannot write {}: {err}", args.out.display());
+            return Ok(ExitCode::FAILURE);
+        }
+        println!("recorded {} exchanges to {}", session.exchanges.len(), args.out.display());
+        Ok(ExitCode::SUCCESS)
+    })
+}

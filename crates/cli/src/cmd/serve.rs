@@ -1,0 +1,100 @@
+//! `fbcomet serve`: the emulated 2008 chat service.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use fbcomet_mock::{EmulatorConfig, EmulatorServer, ServerConfig, World};
+
+use crate::cmd::util::{FaultArgs, HumanDuration, announce, runtime, until_stopped};
+
+/// Serve the 2008 chat service: log in, buddy lists, messages, typing.
+///
+/// Several users log in, chat, type and go idle, and every client sees what
+/// the real service would have shown it. Without --world, Alice, Bob and
+/// Carol are there, all friends, each logging in with NAME@example.com and
+/// the password NAME. Old clients work unchanged with fbcomet as their HTTP
+/// proxy: facebook.com, www.facebook.com, login.facebook.com,
+/// *.channelNN.facebook.com and N-edge-chat.facebook.com all reach it.
+///
+/// The first line printed is `listening on http://ADDR`; the service runs
+/// until Ctrl-C (or --timeout) and then prints what it did.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fbcomet serve
+  fbcomet serve --hold 3s --addr 127.0.0.1:9000
+  fbcomet serve --world my-world.json --fault-rate 0.2 --seed 7
+
+  # then, in another terminal, as an old client through the proxy:
+  curl -x http://127.0.0.1:8008 -c jar -d email=alice@example.com -d pass=alice http://www.facebook.com/login.php
+  curl -x http://127.0.0.1:8008 -b jar http://www.facebook.com/home.php")]
+pub(crate) struct Args {
+    /// The world: users and friendships (JSON; see fixtures/README.md).
+    #[arg(long, value_name = "FILE")]
+    world: Option<PathBuf>,
+
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8008")]
+    addr: SocketAddr,
+
+    /// How long a poll with nothing to deliver is held (55s, 3s, 500ms).
+    #[arg(long, default_value = "55s", value_name = "DURATION")]
+    hold: HumanDuration,
+
+    /// How many events each channel keeps; older seqs get refresh.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    history: usize,
+
+    /// How long after their last poll a user still counts as online.
+    #[arg(long, default_value = "2m", value_name = "DURATION")]
+    online_window: HumanDuration,
+
+    #[command(flatten)]
+    faults: FaultArgs,
+
+    /// Stop after this long.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<HumanDuration>,
+}
+
+pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+    let world = match &args.world {
+        Some(path) => match World::load(path) {
+            Ok(world) => world,
+            Err(err) => {
+                eprintln!("fbcomet: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        None => World::default(),
+    };
+    let config = EmulatorConfig {
+        hold: args.hold.0,
+        history: args.history,
+        online_window: args.online_window.0,
+        faults: args.faults.random_faults(),
+        ..EmulatorConfig::default()
+    };
+    runtime()?.block_on(async {
+        let server = match EmulatorServer::bind(args.addr, &world, config, ServerConfig::default()).await {
+            Ok(server) => server,
+            Err(err) => {
+                eprintln!("fbcomet: cannot listen on {}: {err}", args.addr);
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        announce(&server.url())?;
+        let users: Vec<String> = world.users.iter().map(|u| format!("{} ({})", u.email, u.uid)).collect();
+        println!("users: {}", users.join(", "));
+        io::stdout().flush()?;
+        until_stopped(args.timeout).await;
+        let stats = server.emulator().stats();
+        server.shutdown().await;
+        println!(
+            "served {} logins, {} messages ({} retried sends dropped), {} polls, {} faults injected",
+            stats.logins, stats.messages, stats.duplicate_sends, stats.polls, stats.faults
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
