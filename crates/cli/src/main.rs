@@ -23,10 +23,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Demo(cmd::demo::Args),
     Serve(cmd::serve::Args),
     Replay(cmd::replay::Args),
     Record(cmd::record::Args),
+    Listen(cmd::listen::Args),
+    Send(cmd::send::Args),
+    Buddies(cmd::buddies::Args),
+    Chat(cmd::chat::Args),
     Decode(cmd::decode::Args),
+    Har(cmd::har::Args),
 }
 
 fn init_logging(verbose: u8) {
@@ -48,6 +54,12 @@ fn main() -> ExitCode {
         Command::Decode(args) => cmd::decode::run(args),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Listen(args) => cmd::listen::run(args),
+        Command::Send(args) => cmd::send::run(args),
+        Command::Buddies(args) => cmd::buddies::run(args),
+        Command::Chat(args) => cmd::chat::run(args),
+        Command::Har(args) => cmd::har::run(args),
         Command::Record(args) => cmd::record::run(args),
     };
     match result {
@@ -66,5 +78,51 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Every `cargo run -- ...` line of the README parses, so the README
+    /// cannot name options that no longer exist. (What each command does is
+    /// tested in tests/.)
+    #[test]
+    fn the_readmes_commands_parse() {
+        use clap::Parser;
+        let readme = include_str!("../../../README.md");
+        let mut checked = 0;
+        for line in readme.lines().filter(|l| l.starts_with("cargo run -- ")) {
+            let command = line.split("  #").next().unwrap_or(line).trim();
+            let args = shell_words(command.trim_start_matches("cargo run -- "));
+            let argv = std::iter::once("fbcomet".to_owned()).chain(args);
+            if let Err(err) = super::Cli::try_parse_from(argv) {
+                panic!("README: {command}\n{err}");
+            }
+            checked += 1;
+        }
+        assert!(checked >= 10, "only {checked} commands found in the README");
+    }
+
+    /// Splits a command line the way a shell would, for the README's
+    /// simple quoting ('...' and "...").
+    fn shell_words(line: &str) -> Vec<String> {
+        let (mut words, mut word, mut quote, mut any) = (Vec::new(), String::new(), None, false);
+        for c in line.chars() {
+            match (quote, c) {
+                (None, '\'' | '"') => {
+                    quote = Some(c);
+                    any = true;
+                }
+                (Some(q), c) if c == q => quote = None,
+                (None, c) if c.is_whitespace() => {
+                    if any || !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    any = false;
+                }
+                (_, c) => word.push(c),
+            }
+        }
+        if any || !word.is_empty() {
+            words.push(word);
+        }
+        words
     }
 }

@@ -274,3 +274,14 @@ async fn a_wrong_password_is_a_login_error() {
     let err = Client::login(config_for(&server), "bob@example.com", "wrong").await.expect_err("refused");
     assert_eq!(err.to_string(), "login failed: wrong email or password");
 }
+
+/// An embedder spawns these: they must be Send.
+#[allow(dead_code, clippy::manual_async_fn)]
+fn the_futures_are_send(client: Client, mut events: fbcomet::Events) {
+    fn send<T: Send>(_: T) {}
+    send(client.send(1, "x"));
+    send(client.buddy_list());
+    send(client.history(1));
+    send(events.next());
+    send(Client::login(ClientConfig::new("http://x".parse().expect("url")), "a", "b"));
+}

@@ -75,7 +75,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ErrorKind::Connect => write!(f, "cannot connect for {}", self.url),
+            ErrorKind::Connect => write!(f, "cannot connect to {}", self.url),
             ErrorKind::Request => write!(f, "request to {} failed", self.url),
             ErrorKind::Body => write!(f, "the body from {} broke off", self.url),
             ErrorKind::Timeout => write!(f, "request to {} timed out", self.url),

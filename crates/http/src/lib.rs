@@ -223,11 +223,15 @@ impl HttpClient {
         form: &[(K, V)],
         deadline: Instant,
     ) -> Result<Streaming, Error> {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in form {
-            s.append_pair(k.as_ref(), v.as_ref());
-        }
-        self.send("POST", url, Some(Bytes::from(s.finish())), deadline).await
+        // The serializer is not Send: it must not live across the await.
+        let body = {
+            let mut s = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in form {
+                s.append_pair(k.as_ref(), v.as_ref());
+            }
+            Bytes::from(s.finish())
+        };
+        self.send("POST", url, Some(body), deadline).await
     }
 
     async fn send(&self, method: &str, url: &Url, form: Option<Bytes>, deadline: Instant) -> Result<Streaming, Error> {

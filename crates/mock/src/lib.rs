@@ -67,6 +67,7 @@ mod reply;
 mod request;
 mod server;
 mod session;
+mod tap;
 mod world;
 
 pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats};
@@ -79,4 +80,5 @@ pub use reply::{FaultAction, Reply, ReplyBody};
 pub use request::Request;
 pub use server::{Handler, Server, ServerConfig};
 pub use session::{Chunk, Dialect, Exchange, Fault, RequestSpec, ResponseSpec, Session, SessionError};
+pub use tap::{Observer, Tap};
 pub use world::{User, World, WorldError};

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
   fbcomet decode fixtures/bodies/coderrr-msg.body
   printf 'for (;;);{\"t\":\"refresh\",\"seq\":3}' | fbcomet decode
   fbcomet decode --lines capture.txt
-  fbcomet decode --lines --json capture.txt")]
+  fbcomet decode --lines capture.txt --json")]
 pub(crate) struct Args {
     /// Files holding one body each ('-' for standard input).
     #[arg(value_name = "FILE")]

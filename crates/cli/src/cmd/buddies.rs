@@ -1,0 +1,73 @@
+//! `fbcomet buddies`: the buddy list.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use crate::cmd::connect::ConnectArgs;
+use crate::cmd::util::runtime;
+
+/// Print the buddy list: every friend, online, idle or offline.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  fbcomet buddies --email alice@example.com --password alice")]
+pub(crate) struct Args {
+    #[command(flatten)]
+    connect: ConnectArgs,
+
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
+        let list = match args.connect.connect(config).await {
+            Ok(client) => match client.buddy_list().await {
+                Ok(list) => (client.uid(), list),
+                Err(err) => {
+                    eprintln!("fbcomet: {err}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            },
+            Err(err) => {
+                eprintln!("fbcomet: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let (me, list) = list;
+        let rows: Vec<(String, String, &str, Option<String>)> = list
+            .user_infos
+            .iter()
+            .filter(|(uid, _)| *uid != me.to_string())
+            .map(|(uid, info)| {
+                let state = match list.now_available.get(uid) {
+                    Some(a) if a.idle => "idle",
+                    Some(_) => "online",
+                    None => "offline",
+                };
+                (
+                    uid.to_owned(),
+                    info.name.clone().unwrap_or_default().into_owned(),
+                    state,
+                    info.status.clone().map(|s| s.into_owned()),
+                )
+            })
+            .collect();
+        let mut out = io::stdout().lock();
+        if args.json {
+            let value: Vec<_> = rows
+                .iter()
+                .map(|(uid, name, state, status)| json!({"uid": uid, "name": name, "state": state, "status": status}))
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+        } else {
+            for (uid, name, state, status) in &rows {
+                let status = status.as_deref().map(|s| format!("  {s}")).unwrap_or_default();
+                writeln!(out, "{uid:>8}  {name:<24} {state:<8}{status}")?;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

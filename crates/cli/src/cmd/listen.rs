@@ -1,0 +1,167 @@
+//! `fbcomet listen`: print what arrives on a user's channel.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use fbcomet::{ClientEvent, Message};
+use serde_json::{Value, json};
+
+use crate::cmd::connect::ConnectArgs;
+use crate::cmd::util::{HumanDuration, runtime};
+
+/// Log in and print events as they arrive: messages, typing, presence.
+///
+/// Every message is printed once, in order, whatever the network does; the
+/// session is renewed by itself when the server asks. Readable lines by
+/// default, JSON lines with --json.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fbcomet listen --email alice@example.com --password alice
+  fbcomet listen --email bob@example.com --password bob --json --count 1
+  fbcomet listen --session alice.json --timeout 5m")]
+pub(crate) struct Args {
+    #[command(flatten)]
+    connect: ConnectArgs,
+
+    /// Print JSON lines.
+    #[arg(long)]
+    json: bool,
+
+    /// Stop after this many messages.
+    #[arg(long, value_name = "N")]
+    count: Option<usize>,
+
+    /// Stop after this long (30s, 5m).
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<HumanDuration>,
+
+    /// Fetch the buddy list this often to report who comes and goes (0s for never).
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    presence_every: HumanDuration,
+}
+
+pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let mut config = args.connect.config();
+        config.presence_interval = (!args.presence_every.0.is_zero()).then_some(args.presence_every.0);
+        let client = match args.connect.connect(config).await {
+            Ok(client) => client,
+            Err(err) => {
+                eprintln!("fbcomet: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let mut events = match client.events() {
+            Ok(events) => events,
+            Err(err) => {
+                eprintln!("fbcomet: {err}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t.0);
+        let mut messages = 0;
+        loop {
+            if args.count.is_some_and(|n| messages >= n) {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let next = async {
+                match deadline {
+                    Some(at) => tokio::time::timeout_at(at, events.next()).await.ok(),
+                    None => Some(events.next().await),
+                }
+            };
+            let event = tokio::select! {
+                event = next => event,
+                _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+            };
+            let Some(event) = event else { return Ok(ExitCode::SUCCESS) }; // the timeout
+            let Some(event) = event else {
+                return Ok(ExitCode::FAILURE); // the stream ended after SessionLost
+            };
+            if matches!(event, ClientEvent::Message { .. }) {
+                messages += 1;
+            }
+            let lost = matches!(event, ClientEvent::SessionLost { .. });
+            let mut out = io::stdout().lock();
+            if args.json {
+                if let Some(value) = event_json(&event) {
+                    writeln!(out, "{value}")?;
+                }
+            } else if let Some(line) = event_line(&event, client.uid()) {
+                writeln!(out, "{} {line}", clock())?;
+            }
+            out.flush()?;
+            if lost {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    })
+}
+
+fn clock() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
+}
+
+fn name(message: &Message<'_>, from: bool) -> String {
+    let (uid, name) = if from { (message.from, &message.from_name) } else { (message.to, &message.to_name) };
+    match name {
+        Some(name) => format!("{name} ({uid})"),
+        None => uid.to_string(),
+    }
+}
+
+/// A readable line for an event (`None` for the ones not worth one).
+pub(crate) fn event_line(event: &ClientEvent, me: u64) -> Option<String> {
+    Some(match event {
+        ClientEvent::Message { message, own_echo: true } => {
+            format!("you to {}: {}", name(message, false), message.text)
+        }
+        ClientEvent::Message { message, .. } if message.from == me => format!("you to yourself: {}", message.text),
+        ClientEvent::Message { message, .. } => format!("{}: {}", name(message, true), message.text),
+        ClientEvent::Typing { from, typing: true } => format!("{from} is typing"),
+        ClientEvent::Typing { from, typing: false } => format!("{from} stopped typing"),
+        ClientEvent::PresenceChanged { online, offline } if online.is_empty() && offline.is_empty() => {
+            "no friends online".to_owned()
+        }
+        ClientEvent::PresenceChanged { online, offline } => {
+            let list = |uids: &[u64]| uids.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+            match (online.is_empty(), offline.is_empty()) {
+                (false, true) => format!("online: {}", list(online)),
+                (true, false) => format!("went offline: {}", list(offline)),
+                _ => format!("online: {}; went offline: {}", list(online), list(offline)),
+            }
+        }
+        ClientEvent::SessionRenewed { seq, recovered } => {
+            format!("session renewed (seq {}), {recovered} messages recovered from history", seq.unwrap_or_default())
+        }
+        ClientEvent::SessionLost { reason } => format!("session lost: {reason}"),
+        _ => return None,
+    })
+}
+
+/// A JSON line for an event.
+pub(crate) fn event_json(event: &ClientEvent) -> Option<Value> {
+    Some(match event {
+        ClientEvent::Message { message, own_echo } => json!({
+            "type": "message",
+            "from": message.from,
+            "to": message.to,
+            "from_name": message.from_name,
+            "to_name": message.to_name,
+            "text": message.text,
+            "time": message.time,
+            "msg_id": message.msg_id,
+            "own_echo": own_echo,
+        }),
+        ClientEvent::Typing { from, typing } => json!({"type": "typing", "from": from, "typing": typing}),
+        ClientEvent::PresenceChanged { online, offline } => {
+            json!({"type": "presence", "online": online, "offline": offline})
+        }
+        ClientEvent::SessionRenewed { seq, recovered } => {
+            json!({"type": "renewed", "seq": seq, "recovered": recovered})
+        }
+        ClientEvent::SessionLost { reason } => json!({"type": "lost", "reason": reason}),
+        _ => return None,
+    })
+}

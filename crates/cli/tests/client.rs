@@ -1,0 +1,273 @@
+//! The client subcommands (listen, send, buddies, chat), the demo and the
+//! HAR conversions, run as processes against `fbcomet serve`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn fbcomet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fbcomet"))
+}
+
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Serve {
+    let mut child = fbcomet()
+        .args(["serve", "--addr", "127.0.0.1:0", "--hold", "1s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut first).expect("first line");
+    let url = first.trim().strip_prefix("listening on ").expect("listening").to_owned();
+    Serve { child, url }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("fbcomet-cli-{}-{name}", std::process::id()))
+}
+
+/// Runs a command to the end, feeding `stdin`.
+fn run(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+fn as_user(cmd: &str, url: &str, name: &str) -> Command {
+    let mut c = fbcomet();
+    c.args([cmd, "--server", url, "--email", &format!("{name}@example.com"), "--password", name]);
+    c
+}
+
+/// Reads a child's output lines in a thread, so tests can wait for one.
+fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(what) => return line,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    panic!("no line with {what:?}");
+}
+
+/// Sends until the recipient is online (its listener polls).
+fn send_when_online(url: &str, from: &str, to: u64, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = run(as_user("send", url, from).args(["--to", &to.to_string(), "--text", text]), "");
+        if out.status.success() {
+            return;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no longer online"), "{stderr}");
+        assert!(Instant::now() < deadline, "never online");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn listen_send_and_buddies() {
+    let server = serve();
+    let mut bob = as_user("listen", &server.url, "bob")
+        .args(["--json", "--count", "3", "--timeout", "20s", "--presence-every", "0s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("listen");
+    let lines = lines_of(&mut bob);
+    let awkward = "Tom & Jerry = 100% \"fun\" + caf\u{e9} \u{1F600}";
+    send_when_online(&server.url, "alice", 1002, awkward);
+    let piped = run(as_user("send", &server.url, "alice").args(["--to", "1002", "--json"]), "line one\n\nline two\n");
+    assert!(piped.status.success(), "{}", String::from_utf8_lossy(&piped.stderr));
+    assert_eq!(String::from_utf8_lossy(&piped.stdout).lines().count(), 2, "one JSON line per message sent");
+
+    let got: Vec<serde_json::Value> =
+        (0..3).map(|_| serde_json::from_str(&wait_for(&lines, "\"type\":\"message\"")).expect("json")).collect();
+    let texts: Vec<&str> = got.iter().map(|m| m["text"].as_str().expect("text")).collect();
+    assert_eq!(texts, [awkward, "line one", "line two"]);
+    assert_eq!(got[0]["from"], 1001);
+    assert_eq!(got[0]["own_echo"], false);
+    assert!(bob.wait().expect("listen ends").success(), "--count 3 ends it with 0");
+
+    let buddies = run(&mut as_user("buddies", &server.url, "carol"), "");
+    let text = String::from_utf8_lossy(&buddies.stdout);
+    assert!(text.contains("Alice Example") && text.contains("Bob Example"), "{text}");
+    let json = run(as_user("buddies", &server.url, "carol").arg("--json"), "");
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+
+    let too_long = run(as_user("send", &server.url, "alice").args(["--to", "1002", "--text", &"x".repeat(1000)]), "");
+    assert_eq!(too_long.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("at most 999"));
+}
+
+#[test]
+fn chat_sends_lines_and_shows_what_arrives() {
+    let server = serve();
+    let mut bob =
+        as_user("chat", &server.url, "bob").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("chat");
+    let mut bob_in = bob.stdin.take().expect("stdin");
+    let bob_lines = lines_of(&mut bob);
+    wait_for(&bob_lines, "logged in as 1002");
+    // Alice chats through a pipe: by name, by uid, and a command.
+    send_when_online(&server.url, "alice", 1002, "ping");
+    wait_for(&bob_lines, "Alice Example (1001): ping");
+    let alice = run(
+        as_user("chat", &server.url, "alice").args(["--linger", "300ms"]),
+        "bob hello & welcome\n1002 second\n/buddies\n",
+    );
+    assert!(alice.status.success());
+    let alice_out = String::from_utf8_lossy(&alice.stdout);
+    assert!(alice_out.contains("Bob Example") && alice_out.contains("online"), "{alice_out}");
+    wait_for(&bob_lines, "Alice Example (1001): hello & welcome");
+    wait_for(&bob_lines, "Alice Example (1001): second");
+    // Bob answers by name, then leaves.
+    writeln!(bob_in, "alice thanks!").expect("type");
+    writeln!(bob_in, "nobody hi").expect("type");
+    wait_for(&bob_lines, "who is \"nobody\"?");
+    writeln!(bob_in, "/quit").expect("type");
+    assert!(bob.wait().expect("chat ends").success());
+}
+
+#[test]
+fn sessions_save_and_restore_from_the_command_line() {
+    let server = serve();
+    let file = tmp("session.json");
+    let file_arg = file.to_string_lossy().into_owned();
+    let saved = run(as_user("buddies", &server.url, "alice").args(["--save-session", &file_arg]), "");
+    assert!(saved.status.success());
+    let restored = run(fbcomet().args(["buddies", "--server", &server.url, "--session", &file_arg]), "");
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(String::from_utf8_lossy(&restored.stdout).contains("Bob Example"));
+    std::fs::write(&file, "{ not a session").expect("write");
+    let broken = run(fbcomet().args(["buddies", "--server", &server.url, "--session", &file_arg]), "");
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("not a saved fbcomet session"));
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn wrong_passwords_unreachable_servers_and_bad_arguments() {
+    let server = serve();
+    let wrong = run(
+        fbcomet().args(["buddies", "--server", &server.url, "--email", "alice@example.com", "--password", "nope"]),
+        "",
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong email or password"));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    for cmd in ["listen", "send", "buddies", "chat"] {
+        let mut c = as_user(cmd, &dead, "alice");
+        if cmd == "send" {
+            c.args(["--to", "1002", "--text", "x"]);
+        }
+        let out = run(&mut c, "");
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot connect to"),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    for args in [
+        vec!["listen"],
+        vec!["send", "--email", "a", "--password", "b"],
+        vec!["send", "--email", "a", "--password", "b", "--to", "bob"],
+        vec!["listen", "--email", "a"],
+        vec!["listen", "--email", "a", "--password", "b", "--timeout", "later"],
+        vec!["chat", "--server", "not a url", "--email", "a", "--password", "b"],
+        vec!["har"],
+        vec!["demo", "--bogus"],
+    ] {
+        let out = run(fbcomet().args(&args), "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn the_demo_runs_and_says_so() {
+    let out = run(fbcomet().arg("demo"), "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("the text arrived intact"), "{stdout}");
+    assert!(stdout.contains("Alice and Bob exchanged 3 messages"), "{stdout}");
+    assert!(stdout.contains("the captured session gave its 6 events once and in order"), "{stdout}");
+    assert!(stdout.contains("wire   POST /login.php"), "the wire is shown");
+    let quiet = run(fbcomet().args(["demo", "--no-wire"]), "");
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("wire "));
+}
+
+fn fixture(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path).display().to_string()
+}
+
+#[test]
+fn sessions_export_to_har_and_import_back() {
+    for name in ["2008-login-chat", "pull-lb-sticky", "2008-error-relogin"] {
+        let har = tmp(&format!("{name}.har"));
+        let back = tmp(&format!("{name}.json"));
+        let (har_arg, back_arg) = (har.to_string_lossy().into_owned(), back.to_string_lossy().into_owned());
+        let export =
+            run(fbcomet().args(["har", "export", &fixture(&format!("sessions/{name}.json")), "--out", &har_arg]), "");
+        assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+        let har_json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&har).expect("har")).expect("json");
+        assert_eq!(har_json["log"]["version"], "1.2");
+        let import = run(fbcomet().args(["har", "import", &har_arg, "--out", &back_arg]), "");
+        assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+
+        let original = fbcomet_mock::Session::load(fixture(&format!("sessions/{name}.json"))).expect("original");
+        let imported = fbcomet_mock::Session::load(&back).expect("imported");
+        assert_eq!(imported.uid, original.uid, "{name}");
+        assert_eq!(imported.exchanges.len(), original.exchanges.len(), "{name}");
+        for (a, b) in original.exchanges.iter().zip(&imported.exchanges) {
+            assert_eq!(
+                (&a.request.method, &a.request.path, &a.request.form),
+                (&b.request.method, &b.request.path, &b.request.form)
+            );
+            assert_eq!(a.response.full_body(), b.response.full_body(), "{name} {}", a.request.path);
+            assert_eq!(a.response.hold_ms, b.response.hold_ms);
+        }
+        let _ = (std::fs::remove_file(&har), std::fs::remove_file(&back));
+    }
+    let bad = tmp("bad.har");
+    std::fs::write(&bad, "{\"log\": 5}").expect("write");
+    let out =
+        run(fbcomet().args(["har", "import", &bad.to_string_lossy(), "--out", &tmp("x.json").to_string_lossy()]), "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a HAR file"));
+    let _ = std::fs::remove_file(&bad);
+}
