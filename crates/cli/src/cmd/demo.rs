@@ -105,7 +105,7 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
     });
     match result {
         Ok(summary) => {
-            println!("\n{summary} in {:.2}s.", transcript.start.elapsed().as_secs_f64());
+            println!("\n{summary}.\nDone in {:.2}s.", transcript.start.elapsed().as_secs_f64());
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
