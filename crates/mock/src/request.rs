@@ -33,8 +33,9 @@ pub struct Request {
 }
 
 impl Request {
-    /// Parses the parts of a hyper request whose body was read already.
-    pub(crate) fn from_parts(parts: &hyper::http::request::Parts, body: Bytes, remote: Option<SocketAddr>) -> Self {
+    /// Parses the parts of an HTTP request whose body was read already
+    /// (for a handler run from another HTTP stack, and for fuzzing).
+    pub fn from_http(parts: &hyper::http::request::Parts, body: Bytes, remote: Option<SocketAddr>) -> Self {
         let uri = &parts.uri;
         let proxy_form = uri.authority().is_some();
         let host = match uri.host() {
@@ -153,7 +154,7 @@ mod tests {
 
     fn parse(raw: hyper::Request<()>, body: &[u8]) -> Request {
         let (parts, ()) = raw.into_parts();
-        Request::from_parts(&parts, Bytes::copy_from_slice(body), None)
+        Request::from_http(&parts, Bytes::copy_from_slice(body), None)
     }
 
     #[test]
