@@ -200,19 +200,24 @@ impl Emulator {
             .is_none_or(|t| now.saturating_duration_since(t) > self.config.idle_after)
     }
 
-    async fn route(&self, req: &Request) -> Reply {
+    /// Answers at once, or says what a held poll waits for.
+    fn route(&self, req: &Request) -> Routed {
         if req.proxy_form
             && let Some(host) = &req.host
             && !is_local_host(host)
             && host_class(host).is_none()
         {
-            return Reply::text(502, format!("fbcomet serves the chat service's hosts only, not {host}\n"));
+            return Routed::Now(Reply::text(
+                502,
+                format!("fbcomet serves the chat service's hosts only, not {host}\n"),
+            ));
         }
         let path = req.path.as_str();
-        match (req.method.as_str(), path) {
+        Routed::Now(match (req.method.as_str(), path) {
             (_, "/x") => Reply::text(404, "no channel in the path\n"),
-            (_, p) if p.starts_with("/x/") => self.poll_2008(req).await,
-            (_, "/pull") => self.poll_pull(req).await,
+            (_, p) if p.starts_with("/x/") => return self.poll_2008(req),
+            (_, "/pull") => return self.poll_pull(req),
+            ("GET", "/fbcomet/stats") => self.stats_reply(),
             ("GET", "/" | "/login.php" | "/index.php") => html(200, pages::login(None)),
             ("POST", "/login.php") => self.login(req),
             (_, "/home.php") => self.home(req),
@@ -226,7 +231,21 @@ impl Emulator {
             (_, "/ajax/presence/reconnect.php") => self.ajax(req, |s, state, uid| s.reconnect(state, uid)),
             (_, "/ajax/chat/history.php") => self.ajax(req, |s, state, uid| s.history(state, uid, req)),
             _ => Reply::text(404, format!("fbcomet: no page at {path}\n")),
-        }
+        })
+    }
+
+    /// `/fbcomet/stats`: the counters as JSON, for load tools and the curious.
+    fn stats_reply(&self) -> Reply {
+        let stats = self.stats();
+        let body = serde_json::json!({
+            "logins": stats.logins,
+            "messages": stats.messages,
+            "duplicate_sends": stats.duplicate_sends,
+            "polls": stats.polls,
+            "held": stats.held,
+            "faults": stats.faults,
+        });
+        Reply::with_status(200, body.to_string()).header("content-type", "application/json")
     }
 
     // ---- pages ----------------------------------------------------------
@@ -467,7 +486,7 @@ impl Emulator {
 
     // ---- channels -------------------------------------------------------
 
-    async fn poll_2008(&self, req: &Request) -> Reply {
+    fn poll_2008(&self, req: &Request) -> Routed {
         // /x/{ANY}/{idle}/p_{UID}={SEQ}, or 2011's /x/{rand}/{tab}/false/p_...
         let last = req.path.rsplit('/').next().unwrap_or_default();
         let parsed = last
@@ -475,70 +494,72 @@ impl Emulator {
             .and_then(|rest| rest.split_once('='))
             .and_then(|(uid, seq)| Some((uid.parse::<u64>().ok()?, seq.parse::<i64>().ok()?)));
         match parsed {
-            Some((uid, seq)) => self.poll(req, uid, seq, Dialect::Channel).await,
-            None => Reply::text(400, format!("fbcomet: a channel poll ends in p_UID=SEQ, not {last:?}\n")),
+            Some((uid, seq)) => self.poll(req, uid, seq, Dialect::Channel),
+            None => Routed::Now(Reply::text(400, format!("fbcomet: a channel poll ends in p_UID=SEQ, not {last:?}\n"))),
         }
     }
 
-    async fn poll_pull(&self, req: &Request) -> Reply {
+    fn poll_pull(&self, req: &Request) -> Routed {
         let uid = req.query("channel").and_then(|c| c.strip_prefix("p_")).and_then(|u| u.parse::<u64>().ok());
         let seq = req.query("seq").and_then(|s| s.parse::<i64>().ok());
         match (uid, seq) {
             (Some(uid), Some(seq)) => {
                 let sticky = req.query("sticky_token").map(str::to_owned);
-                self.poll(req, uid, seq, Dialect::Pull { sticky }).await
+                self.poll(req, uid, seq, Dialect::Pull { sticky })
             }
-            _ => Reply::text(400, "fbcomet: /pull needs channel=p_UID and seq=N\n"),
+            _ => Routed::Now(Reply::text(400, "fbcomet: /pull needs channel=p_UID and seq=N\n")),
         }
     }
 
-    async fn poll(&self, req: &Request, uid: u64, seq: i64, dialect: Dialect) -> Reply {
-        let encoder = match dialect {
-            Dialect::Channel => Encoder::new(),
-            Dialect::Pull { .. } => Encoder::new().prefix(Prefix::Spaced),
-        };
+    /// A poll's checks and immediate answers; what it waits for otherwise.
+    fn poll(&self, req: &Request, uid: u64, seq: i64, dialect: Dialect) -> Routed {
         let pull = matches!(dialect, Dialect::Pull { .. });
-        let (mut rx, fault) = {
-            let mut state = self.lock();
-            match self.session(&state, req) {
-                Ok((owner, _)) if owner == uid => {}
-                Ok(_) => return envelope(Envelope::error(ErrorCode::LoginChanged)),
-                Err(code) => return envelope(Envelope::error(code)),
-            }
-            state.stats.polls += 1;
-            if let Dialect::Pull { sticky: None } = &dialect {
-                let token = state.rng.random_range(100..1000u32).to_string();
-                state.sticky.insert(uid, token.clone());
-                let frame = Frame::new(FrameKind::Lb {
-                    sticky: Cow::Owned(token),
-                    pool: Some(Cow::Borrowed("fbcomet_chat-proxy")),
-                    info_extra: Extra::new(),
-                });
-                return frame_reply(&encoder, &frame);
-            }
-            // The answer is not known yet; 64 bytes is about a short frame.
-            let fault =
-                self.config.faults.as_ref().and_then(|f| random_fault(f, &mut state.rng, 64, Duration::from_millis));
-            if fault.is_some() {
-                state.stats.faults += 1;
-            }
-            if let Some(f) = &fault
-                && !f.delivers()
-            {
-                // A failed poll: the client asks again for the same seq.
-                let mut reply = Reply::ok("for (;;);{\"t\":\"continue\"}");
-                reply.fault = fault;
-                return reply;
-            }
-            let channel = state.channels.entry(uid).or_insert_with(Channel::new);
-            (channel.next.subscribe(), fault)
-        };
+        let mut state = self.lock();
+        match self.session(&state, req) {
+            Ok((owner, _)) if owner == uid => {}
+            Ok(_) => return Routed::Now(envelope(Envelope::error(ErrorCode::LoginChanged))),
+            Err(code) => return Routed::Now(envelope(Envelope::error(code))),
+        }
+        state.stats.polls += 1;
+        if let Dialect::Pull { sticky: None } = &dialect {
+            let token = state.rng.random_range(100..1000u32).to_string();
+            state.sticky.insert(uid, token.clone());
+            let frame = Frame::new(FrameKind::Lb {
+                sticky: Cow::Owned(token),
+                pool: Some(Cow::Borrowed("fbcomet_chat-proxy")),
+                info_extra: Extra::new(),
+            });
+            return Routed::Now(frame_reply(pull, &frame));
+        }
+        // The answer is not known yet; 64 bytes is about a short frame.
+        let fault =
+            self.config.faults.as_ref().and_then(|f| random_fault(f, &mut state.rng, 64, Duration::from_millis));
+        if fault.is_some() {
+            state.stats.faults += 1;
+        }
+        if let Some(f) = &fault
+            && !f.delivers()
+        {
+            // A failed poll: the client asks again for the same seq.
+            let mut reply = Reply::ok("for (;;);{\"t\":\"continue\"}");
+            reply.fault = fault;
+            return Routed::Now(reply);
+        }
+        let rx = state.channels.entry(uid).or_insert_with(Channel::new).next.subscribe();
+        Routed::Wait(Wait { uid, seq, pull, fault, rx })
+    }
+
+    /// Holds a poll until its seq has events, the hold ends, or the
+    /// service closes. It owns nothing of the request: a held poll costs
+    /// its connection and this future.
+    async fn wait(&self, wait: Wait) -> Reply {
+        let Wait { uid, seq, pull, fault, mut rx } = wait;
         let _poller = Poller::new(self, uid);
         let deadline = tokio::time::Instant::now() + self.config.hold;
         let mut closing = self.closing.subscribe();
         loop {
             if let Some(frame) = self.answer(uid, seq, pull) {
-                let mut reply = frame_reply(&encoder, &frame);
+                let mut reply = frame_reply(pull, &frame);
                 reply.fault = fault;
                 return reply;
             }
@@ -552,7 +573,7 @@ impl Emulator {
             }
         }
         let end = if pull { Frame::new(FrameKind::Heartbeat) } else { Frame::continue_() };
-        let mut reply = frame_reply(&encoder, &end);
+        let mut reply = frame_reply(pull, &end);
         reply.fault = fault;
         reply
     }
@@ -606,9 +627,31 @@ impl Drop for Poller<'_> {
     }
 }
 
+/// What routing decided.
+enum Routed {
+    /// The answer.
+    Now(Reply),
+    /// A poll to hold.
+    Wait(Wait),
+}
+
+/// A held poll's needs.
+struct Wait {
+    uid: u64,
+    seq: i64,
+    pull: bool,
+    fault: Option<crate::reply::FaultAction>,
+    rx: watch::Receiver<i64>,
+}
+
 impl Handler for Arc<Emulator> {
     async fn handle(&self, request: Request) -> Reply {
-        self.route(&request).await
+        let routed = self.route(&request);
+        drop(request); // a held poll keeps nothing of it
+        match routed {
+            Routed::Now(reply) => reply,
+            Routed::Wait(wait) => self.wait(wait).await,
+        }
     }
 }
 
@@ -616,7 +659,9 @@ fn envelope(e: Envelope<'_>) -> Reply {
     Reply::ok(e.encode())
 }
 
-fn frame_reply(encoder: &Encoder, frame: &Frame<'_>) -> Reply {
+/// A frame as the dialect writes it (`/pull` puts a space after the prefix).
+fn frame_reply(pull: bool, frame: &Frame<'_>) -> Reply {
+    let encoder = if pull { Encoder::new().prefix(Prefix::Spaced) } else { Encoder::new() };
     Reply::ok(encoder.frame(frame))
 }
 

@@ -188,7 +188,8 @@ async fn serve<H: Handler>(
         }
         Err(err) => return Err(io::Error::other(err)),
     };
-    let request = Request::from_parts(&parts, body, Some(remote));
+    let request = Request::from_http(&parts, body, Some(remote));
+    drop(parts); // a held request keeps nothing it does not need
 
     // The handler runs in a task of its own, so that a panic in it becomes
     // a 500 for this request and nothing more.
