@@ -126,14 +126,23 @@ struct Summary {
     first_errors: Vec<(usize, usize, String)>,
 }
 
+/// Counts `key`, allocating its name only the first time it is seen.
+fn count(map: &mut BTreeMap<String, usize>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
+}
+
 impl Summary {
     fn add(&mut self, body: &Body<'_>) {
         self.bodies += 1;
         match body {
             Body::Frame(frame) => self.add_frame(frame),
             Body::Envelope(e) => {
-                let kind = if e.is_error() { "error" } else { "envelope" };
-                *self.kinds.entry(kind.to_owned()).or_default() += 1;
+                count(&mut self.kinds, if e.is_error() { "error" } else { "envelope" });
                 if e.error != 0 {
                     let entry = self.server_errors.entry(e.error).or_insert_with(|| (e.summary.to_string(), 0));
                     entry.1 += 1;
@@ -153,7 +162,7 @@ impl Summary {
     }
 
     fn add_frame(&mut self, frame: &fbcomet_codec::Frame<'_>) {
-        *self.kinds.entry(frame.kind_name().to_owned()).or_default() += 1;
+        count(&mut self.kinds, frame.kind_name());
         match &frame.kind {
             FrameKind::Msg { events, .. } => self.add_events(events),
             FrameKind::Batched { frames } => frames.iter().for_each(|f| self.add_frame(f)),
@@ -163,7 +172,7 @@ impl Summary {
 
     fn add_events(&mut self, events: &[Event<'_>]) {
         for event in events {
-            *self.events.entry(event.kind().to_owned()).or_default() += 1;
+            count(&mut self.events, event.kind());
         }
     }
 
