@@ -1,15 +1,15 @@
 //! The client subcommands (listen, send, buddies, chat), the demo and the
 //! HAR conversions, run as processes against `fbcomet serve`.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-fn fbcomet() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fbcomet"))
-}
+use support::{fbcomet, fixture};
 
 struct Serve {
     child: Child,
@@ -24,16 +24,8 @@ impl Drop for Serve {
 }
 
 fn serve() -> Serve {
-    let mut child = fbcomet()
-        .args(["serve", "--addr", "127.0.0.1:0", "--hold", "1s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut first).expect("first line");
-    let url = first.trim().strip_prefix("listening on ").expect("listening").to_owned();
-    Serve { child, url }
+    let (child, addr) = support::start(&["serve", "--addr", "127.0.0.1:0", "--hold", "1s"]);
+    Serve { child, url: format!("http://{addr}") }
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -228,10 +220,6 @@ fn the_demo_runs_and_says_so() {
     assert!(stdout.contains("wire   POST /login.php"), "the wire is shown");
     let quiet = run(fbcomet().args(["demo", "--no-wire"]), "");
     assert!(!String::from_utf8_lossy(&quiet.stdout).contains("wire "));
-}
-
-fn fixture(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path).display().to_string()
 }
 
 #[test]

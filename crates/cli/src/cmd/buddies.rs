@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::runtime;
+use crate::cmd::util::run_async;
 
 /// Print the buddy list: every friend, online, idle or offline.
 #[derive(Debug, clap::Args)]
@@ -21,22 +21,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
-    runtime()?.block_on(async {
+    run_async(async {
         let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
-        let list = match args.connect.connect(config).await {
-            Ok(client) => match client.buddy_list().await {
-                Ok(list) => (client.uid(), list),
-                Err(err) => {
-                    eprintln!("fbcomet: {err}");
-                    return Ok(ExitCode::FAILURE);
-                }
-            },
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-        let (me, list) = list;
+        let client = args.connect.connect(config).await?;
+        let list = client.buddy_list().await.map_err(|e| e.to_string())?;
+        let me = client.uid();
         let rows: Vec<(String, String, &str, Option<String>)> = list
             .user_infos
             .iter()
@@ -61,11 +50,11 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
                 .iter()
                 .map(|(uid, name, state, status)| json!({"uid": uid, "name": name, "state": state, "status": status}))
                 .collect();
-            writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default()).map_err(|e| e.to_string())?;
         } else {
             for (uid, name, state, status) in &rows {
                 let status = status.as_deref().map(|s| format!("  {s}")).unwrap_or_default();
-                writeln!(out, "{uid:>8}  {name:<24} {state:<8}{status}")?;
+                writeln!(out, "{uid:>8}  {name:<24} {state:<8}{status}").map_err(|e| e.to_string())?;
             }
         }
         Ok(ExitCode::SUCCESS)

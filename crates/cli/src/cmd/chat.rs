@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cmd::connect::ConnectArgs;
 use crate::cmd::listen::event_line;
-use crate::cmd::util::{HumanDuration, runtime};
+use crate::cmd::util::{HumanDuration, run_async};
 
 /// Chat in the terminal: type `UID message` (or `NAME message`) to send,
 /// `/buddies` for the buddy list, `/quit` to leave; incoming messages are
@@ -35,29 +35,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
-    runtime()?.block_on(async {
+    run_async(async {
         let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
-        let client = match args.connect.connect(config).await {
-            Ok(client) => client,
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-        let names = match buddies(&client).await {
-            Ok(names) => names,
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-        let mut events = match client.events() {
-            Ok(events) => events,
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
+        let client = args.connect.connect(config).await?;
+        let names = buddies(&client).await.map_err(|e| e.to_string())?;
+        let mut events = client.events().map_err(|e| e.to_string())?;
         say(&format!("logged in as {}. Type `UID message` or `NAME message`, /buddies, /quit.", client.uid()));
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         loop {

@@ -7,7 +7,7 @@ use fbcomet::{ClientEvent, Message};
 use serde_json::{Value, json};
 
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::{HumanDuration, runtime};
+use crate::cmd::util::{HumanDuration, run_async};
 
 /// Log in and print events as they arrive: messages, typing, presence.
 ///
@@ -41,23 +41,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
-    runtime()?.block_on(async {
+    run_async(async {
         let mut config = args.connect.config();
         config.presence_interval = (!args.presence_every.0.is_zero()).then_some(args.presence_every.0);
-        let client = match args.connect.connect(config).await {
-            Ok(client) => client,
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-        let mut events = match client.events() {
-            Ok(events) => events,
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
+        let client = args.connect.connect(config).await?;
+        let mut events = client.events().map_err(|e| e.to_string())?;
         let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t.0);
         let mut messages = 0;
         loop {
@@ -85,12 +73,12 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
             let mut out = io::stdout().lock();
             if args.json {
                 if let Some(value) = event_json(&event) {
-                    writeln!(out, "{value}")?;
+                    writeln!(out, "{value}").map_err(|e| e.to_string())?;
                 }
             } else if let Some(line) = event_line(&event, client.uid()) {
-                writeln!(out, "{} {line}", clock())?;
+                writeln!(out, "{} {line}", clock()).map_err(|e| e.to_string())?;
             }
-            out.flush()?;
+            out.flush().map_err(|e| e.to_string())?;
             if lost {
                 return Ok(ExitCode::FAILURE);
             }

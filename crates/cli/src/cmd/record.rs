@@ -1,15 +1,14 @@
 //! `fbcomet record`: a recording proxy that writes session fixtures.
 
-use std::io::{self, IsTerminal, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use fbcomet_mock::{RecordServer, ServerConfig};
 use url::Url;
 
-use crate::cmd::util::{HumanDuration, announce, runtime, until_stopped};
+use crate::cmd::util::{HumanDuration, StatusLine, announce, runtime, until_stopped};
 
 /// Record what passes to a server of this protocol, as a replayable session.
 ///
@@ -59,21 +58,10 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
             }
         };
         announce(&server.url())?;
-        let progress = io::stderr().is_terminal().then(|| {
-            let recorder = server.recorder().clone();
-            tokio::spawn(async move {
-                loop {
-                    eprint!("\r\x1b[2Krecording: {} exchanges", recorder.len());
-                    let _ = io::stderr().flush();
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-            })
-        });
+        let recorder = server.recorder().clone();
+        let progress = StatusLine::start(move || format!("recording: {} exchanges", recorder.len()));
         until_stopped(args.timeout).await;
-        if let Some(progress) = progress {
-            progress.abort();
-            eprint!("\r\x1b[2K");
-        }
+        drop(progress);
         let recorder = server.shutdown().await;
         let name = args
             .name

@@ -1,6 +1,6 @@
 //! `fbcomet replay`: serve a captured session the way the service behaved.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fbcomet_mock::{Mode, ReplayConfig, ReplayServer, ServerConfig, Session};
 
-use crate::cmd::util::{FaultArgs, HumanDuration, announce, runtime};
+use crate::cmd::util::{FaultArgs, HumanDuration, StatusLine, announce, runtime};
 
 /// Serve a captured session: faithful replay of a recorded conversation.
 ///
@@ -106,9 +106,10 @@ async fn serve(args: Args, session: Session, config: ReplayConfig) -> io::Result
         }
     };
     announce(&server.url())?;
-    let progress = io::stderr().is_terminal().then(|| {
-        let report = ReplayProgress { total };
-        report.spawn(&server)
+    let report = server.report_handle();
+    let progress = StatusLine::start(move || {
+        let r = report();
+        format!("replaying {}: {}/{total} exchanges answered, {} unmatched", r.session, r.used, r.unmatched.len())
     });
     let timeout = args.timeout.map_or(Duration::MAX, |t| t.0);
     let finished = async {
@@ -123,10 +124,7 @@ async fn serve(args: Args, session: Session, config: ReplayConfig) -> io::Result
         _ = tokio::time::sleep(timeout) => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    if let Some(progress) = progress {
-        progress.abort();
-        eprint!("\r\x1b[2K");
-    }
+    drop(progress);
     let report = server.shutdown().await;
     let mut out = io::stdout().lock();
     if args.json {
@@ -137,29 +135,4 @@ async fn serve(args: Args, session: Session, config: ReplayConfig) -> io::Result
     }
     out.flush()?;
     Ok(if strict && !report.is_clean() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-/// A live status line on a terminal: how far the replay is.
-struct ReplayProgress {
-    total: usize,
-}
-
-impl ReplayProgress {
-    fn spawn(self, server: &ReplayServer) -> tokio::task::JoinHandle<()> {
-        let snapshot = server.report_handle();
-        tokio::spawn(async move {
-            loop {
-                let report = snapshot();
-                eprint!(
-                    "\r\x1b[2Kreplaying {}: {}/{} exchanges answered, {} unmatched",
-                    report.session,
-                    report.used,
-                    self.total,
-                    report.unmatched.len()
-                );
-                let _ = io::stderr().flush();
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        })
-    }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::runtime;
+use crate::cmd::util::run_async;
 
 /// Send a message (--text), or one message per line of standard input.
 ///
@@ -41,24 +41,19 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
             io::stdin().lock().lines().collect::<Result<Vec<_>, _>>()?.into_iter().filter(|l| !l.is_empty()).collect()
         }
     };
-    runtime()?.block_on(async {
+    run_async(async {
         let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
-        let client = match args.connect.connect(config).await {
-            Ok(client) => client,
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
+        let client = args.connect.connect(config).await?;
         let mut failed = 0;
         for text in &texts {
             match client.send(args.to, text).await {
                 Ok(sent) => {
                     let mut out = io::stdout().lock();
                     if args.json {
-                        writeln!(out, "{}", json!({"to": args.to, "msg_id": sent.msg_id, "attempts": sent.attempts}))?;
+                        writeln!(out, "{}", json!({"to": args.to, "msg_id": sent.msg_id, "attempts": sent.attempts}))
+                            .map_err(|e| e.to_string())?;
                     } else {
-                        writeln!(out, "sent to {} (msg_id {})", args.to, sent.msg_id)?;
+                        writeln!(out, "sent to {} (msg_id {})", args.to, sent.msg_id).map_err(|e| e.to_string())?;
                     }
                 }
                 Err(err) => {

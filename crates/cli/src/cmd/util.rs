@@ -103,3 +103,47 @@ pub(crate) async fn until_stopped(timeout: Option<HumanDuration>) {
 pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
+
+/// Runs a command's async work; an error is printed as `fbcomet: ...` and
+/// the exit status is 1.
+pub(crate) fn run_async(
+    work: impl std::future::Future<Output = Result<std::process::ExitCode, String>>,
+) -> std::io::Result<std::process::ExitCode> {
+    match runtime()?.block_on(work) {
+        Ok(code) => Ok(code),
+        Err(err) => {
+            eprintln!("fbcomet: {err}");
+            Ok(std::process::ExitCode::FAILURE)
+        }
+    }
+}
+
+/// A live status line on standard error while it lives, where standard
+/// error is a terminal (never on a pipe); cleared when dropped.
+pub(crate) struct StatusLine(Option<tokio::task::JoinHandle<()>>);
+
+impl StatusLine {
+    /// Shows what `status` says, four times a second.
+    pub(crate) fn start(status: impl Fn() -> String + Send + 'static) -> Self {
+        use std::io::{IsTerminal, Write};
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        Self(Some(tokio::spawn(async move {
+            loop {
+                eprint!("\r\x1b[2K{}", status());
+                let _ = std::io::stderr().flush();
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })))
+    }
+}
+
+impl Drop for StatusLine {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
