@@ -57,7 +57,11 @@ async fn every_message_once_in_order_through_failing_polls() {
         config.hold = Duration::from_millis(300);
         config.hold_margin = Duration::from_millis(300);
         config.backoff = Backoff { initial: Duration::from_millis(2), max: Duration::from_millis(40) };
-        config.drop_own_echoes = true;
+        // The channels are new: start at seq 0, not at -1. A first poll at
+        // -1 is answered with "from now on" (refresh to the current seq),
+        // and with faults delaying it, "now" could come after the first
+        // messages were sent.
+        config.start_seq = Some(0);
         config.rng_seed = Some(i);
         listeners.push((session.uid, Listener::new(config, http.clone()).expect("config")));
         senders.push(Sender::new(http, SenderConfig { rng_seed: Some(i), ..SenderConfig::new(www.clone()) }, session));
@@ -83,17 +87,51 @@ async fn every_message_once_in_order_through_failing_polls() {
         let want = expected[&uid];
         tokio::spawn(async move {
             let mut got = Vec::new();
+            let mut failures = Vec::new();
+            let mut last_seq = None::<i64>;
+            let mut log: Vec<String> = Vec::new();
             while got.len() < want {
-                match tokio::time::timeout(Duration::from_secs(120), listener.next()).await {
+                match tokio::time::timeout(Duration::from_secs(20), listener.next()).await {
                     Ok(Some(Output::Event(d))) => {
-                        if let Some(m) = d.event.as_message() {
+                        // Every event of the channel, each once, in order.
+                        if let Some(prev) = last_seq
+                            && d.seq != prev + 1
+                        {
+                            panic!(
+                                "{uid}: delivered seq jumped from {prev} to {}; recent: {:?}",
+                                d.seq,
+                                &log[log.len().saturating_sub(12)..]
+                            );
+                        }
+                        last_seq = Some(d.seq);
+                        if let Some(m) = d.event.as_message()
+                            && !d.own_echo
+                        {
                             got.push(m.text.to_string());
+                            failures.clear();
                         }
                     }
                     Ok(Some(Output::Lost { last })) => panic!("{uid} lost its session: {last}"),
+                    Ok(Some(Output::RenewNeeded { reason, error })) => {
+                        panic!("{uid}: renewal asked: {reason:?} {error:?}")
+                    }
+                    Ok(Some(Output::PollFailed { failure, .. })) => {
+                        log.push(format!("failed at seq {}: {failure}", listener.receiver().seq()));
+                        failures.push(failure.to_string());
+                        if failures.len() > 200 {
+                            panic!(
+                                "{uid}: {} of {want} messages, seq {}, failing: {:?}",
+                                got.len(),
+                                listener.receiver().seq(),
+                                &failures[failures.len() - 5..]
+                            );
+                        }
+                    }
                     Ok(Some(_)) => {}
                     Ok(None) => panic!("{uid}: the listener ended"),
-                    Err(_) => panic!("{uid}: only {} of {want} messages after two minutes", got.len()),
+                    Err(_) => {
+                        panic!("{uid}: only {} of {want} messages, nothing for 20 s: {:?}", got.len(), listener.stats())
+                    }
                 }
             }
             (uid, got, listener.stats().clone())
@@ -102,7 +140,13 @@ async fn every_message_once_in_order_through_failing_polls() {
     let receivers: Vec<_> = receive.collect();
 
     // Wait until everyone's first poll is held, then send.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !uids.iter().all(|uid| server.emulator().is_online(*uid)) {
+        if tokio::time::Instant::now() > deadline {
+            let offline: Vec<u64> = uids.iter().copied().filter(|u| !server.emulator().is_online(*u)).collect();
+            let finished: Vec<bool> = receivers.iter().map(|r| r.is_finished()).collect();
+            panic!("never online: {offline:?}; receivers finished: {finished:?}; {:?}", server.emulator().stats());
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let sending: Vec<_> = senders
@@ -111,7 +155,10 @@ async fn every_message_once_in_order_through_failing_polls() {
         .map(|(sender, plan)| {
             tokio::spawn(async move {
                 for (to, text) in plan {
-                    sender.send(to, &text).await.unwrap_or_else(|e| panic!("send {text}: {e}"));
+                    match tokio::time::timeout(Duration::from_secs(20), sender.send(to, &text)).await {
+                        Ok(result) => result.unwrap_or_else(|e| panic!("send {text}: {e}")),
+                        Err(_) => panic!("send {text}: no answer in 20 s"),
+                    };
                     // Paced, so that polls carry a message or two each and
                     // meet many faults (unpaced, messages queue into few frames).
                     tokio::time::sleep(Duration::from_millis(2)).await;
