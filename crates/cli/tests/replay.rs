@@ -1,31 +1,20 @@
 //! `fbcomet replay`, run as a process and driven over HTTP.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::Value;
+use support::fixture;
 
-fn fixture(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(path).display().to_string()
-}
-
-/// Starts `fbcomet replay` and returns it with the address it printed.
+/// Starts `fbcomet replay ARGS` on a port the OS picks.
 fn start(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fbcomet"))
-        .arg("replay")
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut first).expect("first line");
-    let addr =
-        first.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first:?}")).to_owned();
-    (child, addr)
+    let mut all = vec!["replay"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--addr", "127.0.0.1:0"]);
+    support::start(&all)
 }
 
 /// One HTTP/1.1 request over a fresh connection; the whole answer back.

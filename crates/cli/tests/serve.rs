@@ -1,22 +1,12 @@
 //! `fbcomet serve` and `fbcomet record`, run as processes.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod support;
 
-fn start(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fbcomet"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().expect("stdout")).read_line(&mut first).expect("first line");
-    let addr =
-        first.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first:?}")).to_owned();
-    (child, addr)
-}
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+
+use support::start;
 
 fn curl_available() -> bool {
     Command::new("curl").arg("--version").output().is_ok_and(|o| o.status.success())

@@ -1,6 +1,7 @@
 //! `fbcomet demo`: everything, on the embedded default, in a few seconds.
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -8,8 +9,8 @@ use std::time::{Duration, Instant};
 use fbcomet::{Client, ClientConfig, ClientEvent};
 use fbcomet_codec::{Body, Event};
 use fbcomet_mock::{
-    Emulator, EmulatorConfig, Replay, ReplayConfig, Reply, ReplyBody, Request, Server, ServerConfig, Session, Tap,
-    World,
+    Emulator, EmulatorConfig, Handler, Observer, Replay, ReplayConfig, Reply, ReplyBody, Request, Server, ServerConfig,
+    Session, Tap, World,
 };
 use fbcomet_receiver::{Config, Endpoint, Listener, Output};
 use tokio::sync::mpsc;
@@ -121,18 +122,20 @@ async fn demo(transcript: Arc<Transcript>) -> Result<String, String> {
     Ok(format!("{chat}; {replay}"))
 }
 
+/// Serves `handler` on a free loopback port, every exchange shown as wire
+/// lines of the transcript.
+async fn tapped<H: Handler>(handler: H, t: &Arc<Transcript>) -> io::Result<Server> {
+    let tap = t.clone();
+    let observer: Observer = Arc::new(move |req: &Request, reply: &Reply| tap.wire(req, reply));
+    Server::bind(SocketAddr::from(([127, 0, 0, 1], 0)), Arc::new(Tap::new(handler, observer)), ServerConfig::default())
+        .await
+}
+
 /// Part 1: Alice and Bob on the emulated service.
 async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
     let world = World::default();
     let emulator = Emulator::new(&world, EmulatorConfig { hold: Duration::from_secs(2), ..EmulatorConfig::default() });
-    let tap = t.clone();
-    let server = Server::bind(
-        "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-        Arc::new(Tap::new(emulator.clone(), Arc::new(move |req: &Request, reply: &Reply| tap.wire(req, reply)))),
-        ServerConfig::default(),
-    )
-    .await
-    .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let server = tapped(emulator.clone(), t).await.map_err(|e| format!("cannot start the emulator: {e}"))?;
     let url = format!("http://{}", server.local_addr());
     t.heading(&format!("the 2008 chat service, emulated at {url} (users Alice, Bob and Carol)"));
 
@@ -257,14 +260,7 @@ async fn replay(t: &Arc<Transcript>) -> Result<String, String> {
         })
         .sum();
     let replay = Replay::new(session.clone(), ReplayConfig::default().speed(100.0));
-    let tap = t.clone();
-    let server = Server::bind(
-        "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
-        Arc::new(Tap::new(replay.clone(), Arc::new(move |req: &Request, reply: &Reply| tap.wire(req, reply)))),
-        ServerConfig::default(),
-    )
-    .await
-    .map_err(|e| format!("cannot start the replay: {e}"))?;
+    let server = tapped(replay.clone(), t).await.map_err(|e| format!("cannot start the replay: {e}"))?;
     t.heading(&format!(
         "a captured 2008 session ({}), replayed 100x faster to the long-poll receiver",
         session.provenance.split(" (").next().unwrap_or("pidgin-facebookchat")
