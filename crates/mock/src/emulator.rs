@@ -718,7 +718,7 @@ impl EmulatorServer {
 
     /// `http://ADDR`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr())
+        self.server.url()
     }
 
     /// The service, for its counters and state.

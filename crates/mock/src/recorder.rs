@@ -209,7 +209,7 @@ impl RecordServer {
 
     /// `http://ADDR`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr())
+        self.server.url()
     }
 
     /// The recorder.

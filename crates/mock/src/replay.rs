@@ -566,7 +566,7 @@ impl ReplayServer {
 
     /// `http://ADDR`, the base URL to point a client at (or its proxy).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr())
+        self.server.url()
     }
 
     /// What happened so far.

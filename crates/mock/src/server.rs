@@ -79,6 +79,11 @@ impl Server {
         self.addr
     }
 
+    /// `http://ADDR`: the base URL to point a client at, or its proxy.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Stops accepting, releases every held request at once, and waits (up
     /// to the configured grace) for answers under way to finish.
     pub async fn shutdown(mut self) {

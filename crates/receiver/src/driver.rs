@@ -195,12 +195,6 @@ impl Listener {
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.flight = None;
-    }
-}
-
 fn failure_of(err: &fbcomet_http::Error) -> Failure {
     if err.is_timeout() {
         Failure::Timeout

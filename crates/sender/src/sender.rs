@@ -187,7 +187,7 @@ impl Sender {
             .append_pair("__a", "1");
         let response = self.http.get(&url).await?;
         match decode(endpoint, &response)? {
-            Payload::Reconnect(r) => Ok(Reconnect { host: r.host, seq: r.seq, extra: r.extra }),
+            Payload::Reconnect(r) => Ok(r),
             _ => Err(Error::UnexpectedPayload { endpoint: endpoint.to_owned(), expected: "reconnect" }),
         }
     }

@@ -136,7 +136,7 @@ async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
     let world = World::default();
     let emulator = Emulator::new(&world, EmulatorConfig { hold: Duration::from_secs(2), ..EmulatorConfig::default() });
     let server = tapped(emulator.clone(), t).await.map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let url = format!("http://{}", server.local_addr());
+    let url = server.url();
     t.heading(&format!("the 2008 chat service, emulated at {url} (users Alice, Bob and Carol)"));
 
     let config =
@@ -265,10 +265,7 @@ async fn replay(t: &Arc<Transcript>) -> Result<String, String> {
         "a captured 2008 session ({}), replayed 100x faster to the long-poll receiver",
         session.provenance.split(" (").next().unwrap_or("pidgin-facebookchat")
     ));
-    let config = Config::new(
-        session.uid,
-        Endpoint::channel(session.channel.unwrap_or(15)).with_base(format!("http://{}", server.local_addr())),
-    );
+    let config = Config::new(session.uid, Endpoint::channel(session.channel.unwrap_or(15)).with_base(server.url()));
     let mut listener = Listener::new(config, fbcomet_http::HttpClient::new(fbcomet_http::HttpConfig::default()))
         .map_err(|e| e.to_string())?;
     let received = Mutex::new(0usize);
