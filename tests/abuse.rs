@@ -68,7 +68,7 @@ async fn the_server_survives_abuse_and_keeps_serving() {
     let server = EmulatorServer::bind(
         "127.0.0.1:0".parse().expect("addr"),
         &World::default(),
-        EmulatorConfig { hold: Duration::from_millis(500), ..EmulatorConfig::default() },
+        EmulatorConfig::with_hold(Duration::from_millis(500)),
         server_config,
     )
     .await

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use fbcomet_chat::ChatConfig;
 use fbcomet_http::{HttpClient, HttpConfig};
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, RandomFaults, User, World};
 use fbcomet_receiver::{Backoff, Config, Endpoint, Listener, Output};
@@ -39,10 +40,8 @@ async fn every_message_once_in_order_through_failing_polls() {
     // Delays up to 1.5 s: past the client's 0.6 s deadline more often than not.
     faults.delay = (Duration::from_millis(300), Duration::from_millis(1500));
     let config = EmulatorConfig {
-        hold: Duration::from_millis(300),
+        chat: ChatConfig { hold: Duration::from_millis(300), window: 100_000, ..ChatConfig::default() },
         faults: Some(faults),
-        history: 100_000,
-        ..EmulatorConfig::default()
     };
     let server = EmulatorServer::start(&world(), config).await.expect("emulator");
     let www: url::Url = server.url().parse().expect("url");

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use fbcomet::{Client, ClientConfig, ClientEvent, Events};
+use fbcomet_chat::ChatConfig;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 use tokio::time::timeout;
 
@@ -112,8 +113,11 @@ async fn three_users_each_get_their_own_messages() {
 
 #[tokio::test]
 async fn the_buddy_list_follows_users_as_they_come_and_go() {
-    let server =
-        emulator(EmulatorConfig { online_window: Duration::from_millis(300), ..EmulatorConfig::default() }).await;
+    let server = emulator(EmulatorConfig {
+        chat: ChatConfig { online_window: Duration::from_millis(300), ..ChatConfig::default() },
+        faults: None,
+    })
+    .await;
     let alice = login(&server, "alice").await;
     let list = alice.buddy_list().await.expect("list");
     assert!(list.now_available.is_empty(), "nobody online yet");
@@ -163,7 +167,8 @@ async fn two_pollers_of_one_channel_each_get_the_events() {
 
 #[tokio::test]
 async fn a_seq_below_the_kept_history_gets_refresh_and_history_recovers() {
-    let server = emulator(EmulatorConfig { history: 5, ..EmulatorConfig::default() }).await;
+    let server =
+        emulator(EmulatorConfig { chat: ChatConfig { window: 5, ..ChatConfig::default() }, faults: None }).await;
     let alice = login(&server, "alice").await;
     let bob = login(&server, "bob").await;
     let alice_events = online(&server, &alice).await;
@@ -171,11 +176,12 @@ async fn a_seq_below_the_kept_history_gets_refresh_and_history_recovers() {
     for i in 0..10 {
         bob.send(ALICE, &format!("message {i}")).await.expect("send");
     }
-    // Alice's channel kept events 5..10; a poll at seq 0 is told to refresh.
+    // Alice's channel kept events 5..10; a poll at seq 0 is sent to the
+    // oldest kept (what lies below is lost, and the client can count it).
     let http = alice.sender().http();
     let poll = |seq: i64| format!("{}/x/123/false/p_{ALICE}={seq}", server.url());
     let answer = http.get(&poll(0).parse().expect("url")).await.expect("poll");
-    assert_eq!(answer.text(), r#"for (;;);{"t":"refresh","seq":10}"#);
+    assert_eq!(answer.text(), r#"for (;;);{"t":"refresh","seq":5}"#);
     let answer = http.get(&poll(-1).parse().expect("url")).await.expect("poll");
     assert_eq!(answer.text(), r#"for (;;);{"t":"refresh","seq":10}"#);
     // An old seq within the history: the events from there on.
@@ -314,4 +320,58 @@ async fn shutdown_releases_held_polls() {
     let _events = online(&server, &alice).await;
     assert_eq!(server.emulator().stats().held, 1);
     timeout(Duration::from_secs(10), server.shutdown()).await.expect("shutdown does not wait out the 55 s hold");
+}
+
+/// `GET {server}{target}` with the client's cookies, in a task.
+fn get(client: &Client, server: &EmulatorServer, target: &str) -> tokio::task::JoinHandle<String> {
+    let http = client.sender().http().clone();
+    let url: url::Url = format!("{}{target}", server.url()).parse().expect("url");
+    tokio::spawn(async move { http.get(&url).await.map(|r| r.text()).unwrap_or_else(|e| format!("failed: {e}")) })
+}
+
+async fn until_held(server: &EmulatorServer, n: usize) {
+    timeout(Duration::from_secs(5), async {
+        while server.emulator().stats().held < n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the polls are held");
+}
+
+#[tokio::test]
+async fn shutdown_alone_ends_every_held_poll_at_once() {
+    let server = emulator(EmulatorConfig::with_hold(Duration::from_secs(600))).await;
+    let alice = login(&server, "alice").await;
+    let channel = get(&alice, &server, &format!("/x/1/false/p_{ALICE}=0"));
+    let lb = get(&alice, &server, &format!("/pull?channel=p_{ALICE}&seq=0&partition=-2")).await.expect("lb");
+    let sticky = fbcomet_codec::decode_frame(lb.as_bytes()).expect("an lb frame");
+    let fbcomet_codec::FrameKind::Lb { sticky, .. } = sticky.kind else { panic!("{lb}") };
+    let pull = get(&alice, &server, &format!("/pull?channel=p_{ALICE}&seq=0&partition=-2&sticky_token={sticky}"));
+    until_held(&server, 2).await;
+
+    let started = std::time::Instant::now();
+    timeout(Duration::from_secs(5), server.shutdown()).await.expect("shutdown is prompt");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(channel.await.expect("task"), r#"for (;;);{"t":"continue"}"#);
+    assert_eq!(pull.await.expect("task"), r#"for (;;); {"t":"heartbeat"}"#);
+}
+
+#[tokio::test]
+async fn logout_ends_a_held_poll_and_presence() {
+    let server = emulator(EmulatorConfig::with_hold(Duration::from_secs(600))).await;
+    let alice = login(&server, "alice").await;
+    let bob = login(&server, "bob").await;
+    let held = get(&alice, &server, &format!("/x/1/false/p_{ALICE}=0"));
+    until_held(&server, 1).await;
+    assert!(server.emulator().is_online(ALICE));
+
+    get(&alice, &server, "/logout.php").await.expect("logout");
+    let answer = timeout(Duration::from_secs(2), held).await.expect("the held poll ends at logout").expect("task");
+    let envelope = fbcomet_codec::decode_envelope(answer.as_bytes()).expect("an envelope");
+    assert!(envelope.server_error().expect("an error").is_not_logged_in(), "{answer}");
+    assert!(!server.emulator().is_online(ALICE), "offline at once");
+    let err = bob.send(ALICE, "still there?").await.expect_err("Alice is gone");
+    assert!(err.to_string().contains("no longer online"), "{err}");
+    server.shutdown().await;
 }

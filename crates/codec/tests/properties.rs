@@ -309,3 +309,48 @@ proptest! {
         let _ = decoder.finish();
     }
 }
+
+fn poll_target() -> impl Strategy<Value = fbcomet_codec::PollTarget> {
+    use fbcomet_codec::PollTarget;
+    prop_oneof![
+        ("[A-Za-z0-9_-]{1,12}", vec("[a-z0-9]{1,6}", 0..3), any::<u64>(), -1i64..i64::MAX)
+            .prop_map(|(buster, segments, uid, seq)| PollTarget::Channel { buster, segments, uid, seq }),
+        vec(("[a-z_]{1,12}", any::<String>()), 0..8).prop_map(|query| PollTarget::Pull { query }),
+    ]
+}
+
+fn chat_host() -> impl Strategy<Value = fbcomet_codec::ChatHost> {
+    use fbcomet_codec::ChatHost;
+    prop_oneof![
+        Just(ChatHost::Www),
+        Just(ChatHost::Mobile),
+        Just(ChatHost::Graph),
+        ("[a-z0-9]{1,10}", 0u32..100, any::<bool>()).prop_map(|(label, number, dotted)| ChatHost::Channel {
+            label,
+            number,
+            dotted
+        }),
+        (0u32..1000).prop_map(|n| ChatHost::EdgeChat { n }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The poll URL grammar: what is formatted parses back to the same
+    /// target, and what parses formats back to the same text.
+    #[test]
+    fn poll_targets_round_trip(target in poll_target()) {
+        let text = target.to_string();
+        let parsed = fbcomet_codec::PollTarget::parse(&text).expect("parses");
+        prop_assert_eq!(&parsed, &target);
+        prop_assert_eq!(parsed.to_string(), text);
+    }
+
+    #[test]
+    fn chat_hosts_round_trip(host in chat_host()) {
+        let text = host.to_string();
+        prop_assert_eq!(fbcomet_codec::ChatHost::parse(&text), Some(host.clone()));
+        prop_assert_eq!(fbcomet_codec::ChatHost::parse(&text.to_uppercase()), Some(host));
+    }
+}

@@ -59,8 +59,8 @@
 #![warn(missing_docs)]
 
 mod emulator;
+mod fault;
 mod matching;
-mod pages;
 mod recorder;
 mod replay;
 mod reply;
@@ -68,17 +68,15 @@ mod request;
 mod server;
 mod session;
 mod tap;
-mod world;
 
 pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats};
+pub use fault::{Fault, FaultAction, FaultKind, RandomFaults};
+pub use fbcomet_chat::{User, World, WorldError};
 pub use matching::{ANY, DEFAULT_IGNORED, Stream, differences, host_class, stream_of};
 pub use recorder::{RecordServer, Recorder};
-pub use replay::{
-    ExchangeRef, Fallback, FaultKind, Mode, RandomFaults, Replay, ReplayConfig, ReplayServer, Report, Unmatched,
-};
-pub use reply::{FaultAction, Reply, ReplyBody};
+pub use replay::{ExchangeRef, Fallback, Mode, Replay, ReplayConfig, ReplayServer, Report, Unmatched};
+pub use reply::{Reply, ReplyBody, Wait};
 pub use request::Request;
 pub use server::{Handler, Server, ServerConfig};
-pub use session::{Chunk, Dialect, Exchange, Fault, RequestSpec, ResponseSpec, Session, SessionError};
+pub use session::{Chunk, Dialect, Exchange, RequestSpec, ResponseSpec, Session, SessionError};
 pub use tap::{Observer, Tap};
-pub use world::{User, World, WorldError};

@@ -1,6 +1,8 @@
 //! Matching a received request against a recorded one, and saying in plain
 //! words what differs.
 
+use fbcomet_codec::{ChatHost, PollTarget};
+
 use crate::request::{Request, is_local_host, parse_pairs};
 use crate::session::RequestSpec;
 
@@ -34,8 +36,7 @@ impl std::fmt::Display for Stream {
 /// The stream a request to `path` on `host` belongs to.
 pub fn stream_of(host: Option<&str>, path: &str) -> Stream {
     let path = path.split('?').next().unwrap_or(path);
-    let on_channel_host = host
-        .is_some_and(|h| matches!(host_class(h).as_deref(), Some(c) if c.starts_with("channel") || c == "edge-chat"));
+    let on_channel_host = host.and_then(ChatHost::parse).is_some_and(|h| h.is_poll_host());
     if path.starts_with("/x/") || path == "/pull" || path == "/active_ping" || on_channel_host {
         Stream::Channel
     } else {
@@ -46,24 +47,10 @@ pub fn stream_of(host: Option<&str>, path: &str) -> Stream {
 /// What the protocol's host names have in common where they differ only by
 /// what clients randomise: `{ANY}.channel07.facebook.com` is `channel7`,
 /// `{conn}.7.channel.facebook.com` too, `N-edge-chat.facebook.com` is
-/// `edge-chat`, and the www hosts are all `www` (PROTOCOL.md: they are one
-/// service). `None` for other hosts.
+/// `edge-chat`, and the www hosts are all `www` (they are one service); see
+/// [`ChatHost`]. `None` for other hosts.
 pub fn host_class(host: &str) -> Option<String> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let labels: Vec<&str> = host.split('.').collect();
-    let n = labels.len();
-    if n < 2 || labels[n - 2..] != ["facebook", "com"] {
-        return None;
-    }
-    let sub = &labels[..n - 2];
-    let number = |s: &str| s.parse::<u32>().ok();
-    match sub {
-        [] | ["www"] | ["www", "new"] | ["new"] | ["login"] | ["apps"] => Some("www".to_owned()),
-        [.., num, "channel"] => number(num).map(|n| format!("channel{n}")),
-        [.., label] if label.starts_with("channel") => number(&label["channel".len()..]).map(|n| format!("channel{n}")),
-        [label] if label.ends_with("-edge-chat") => Some("edge-chat".to_owned()),
-        _ => None,
-    }
+    ChatHost::parse(host).map(|h| h.class())
 }
 
 /// The differences between a recorded request and a received one, in plain
@@ -129,10 +116,11 @@ fn path_difference(want: &str, got: &str) -> Option<String> {
 }
 
 /// The seq of a 2008 channel poll path (`.../p_1001=5`).
-fn poll_seq(path: &str) -> Option<&str> {
-    let last = path.rsplit('/').next()?;
-    let (channel, seq) = last.split_once('=')?;
-    channel.starts_with("p_").then_some(seq)
+fn poll_seq(path: &str) -> Option<i64> {
+    match PollTarget::parse_parts(path, "")? {
+        PollTarget::Channel { seq, .. } => Some(seq),
+        PollTarget::Pull { .. } => None,
+    }
 }
 
 fn pairs_differences(

@@ -9,16 +9,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
+use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::fault::{FaultAction, RandomFaults, random_fault};
 use crate::matching::{DEFAULT_IGNORED, Stream, differences, stream_of};
-use crate::reply::{FaultAction, Reply, ReplyBody};
+use crate::reply::{Reply, ReplyBody};
 use crate::request::Request;
 use crate::server::{Handler, Server, ServerConfig};
-use crate::session::{Exchange, Fault, Session};
+use crate::session::{Exchange, Session};
 
 /// What to do with a request that matches no exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,99 +54,6 @@ impl Default for Fallback {
             body: "fbcomet replay: no recorded exchange for this request\n".to_owned(),
         }
     }
-}
-
-/// The faults that random injection picks from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FaultKind {
-    /// A reset before any answer.
-    ResetBeforeAnswer,
-    /// A reset in the middle of the body.
-    ResetMidBody,
-    /// A body cut short.
-    Truncate,
-    /// A 500, 502 or 503 instead of the answer.
-    Status,
-    /// The answer late (by [`RandomFaults::delay`], scaled).
-    Delay,
-    /// The body in small pieces with pauses.
-    Dribble,
-    /// A 200 with an empty body.
-    Empty,
-}
-
-impl FaultKind {
-    /// Every kind.
-    pub const ALL: [FaultKind; 7] = [
-        FaultKind::ResetBeforeAnswer,
-        FaultKind::ResetMidBody,
-        FaultKind::Truncate,
-        FaultKind::Status,
-        FaultKind::Delay,
-        FaultKind::Dribble,
-        FaultKind::Empty,
-    ];
-}
-
-/// Faults injected at random into matched exchanges.
-///
-/// A fault that keeps the answer from the client (all but delay and
-/// dribble) leaves the exchange in place, so the client's retry gets it: the
-/// session's data still arrives, through a network that misbehaves.
-#[derive(Debug, Clone)]
-pub struct RandomFaults {
-    /// The share of matched requests that fail, from 0 to 1.
-    pub rate: f64,
-    /// The seed, so that a failing run can be replayed exactly.
-    pub seed: u64,
-    /// The kinds to pick from.
-    pub kinds: Vec<FaultKind>,
-    /// Only channel polls fail (not pages and posts).
-    pub channel_only: bool,
-    /// The range of an injected delay (before scaling).
-    pub delay: (Duration, Duration),
-}
-
-impl RandomFaults {
-    /// Every kind of fault on `rate` of the requests, from `seed`.
-    pub fn new(rate: f64, seed: u64) -> Self {
-        Self {
-            rate,
-            seed,
-            kinds: FaultKind::ALL.to_vec(),
-            channel_only: false,
-            delay: (Duration::from_millis(100), Duration::from_secs(2)),
-        }
-    }
-}
-
-/// Rolls the dice of `faults` for one answer of `len` bytes; `scale` turns
-/// milliseconds into the server's time.
-pub(crate) fn random_fault(
-    faults: &RandomFaults,
-    rng: &mut SmallRng,
-    len: usize,
-    scale: impl Fn(u64) -> Duration,
-) -> Option<FaultAction> {
-    if faults.kinds.is_empty() || !rng.random_bool(faults.rate.clamp(0.0, 1.0)) {
-        return None;
-    }
-    let kind = faults.kinds[rng.random_range(0..faults.kinds.len())];
-    let len = len.max(2);
-    Some(match kind {
-        FaultKind::ResetBeforeAnswer => FaultAction::ResetBeforeAnswer,
-        FaultKind::ResetMidBody => FaultAction::ResetMidBody { after: rng.random_range(1..len) },
-        FaultKind::Truncate => FaultAction::Truncate { keep: rng.random_range(1..len) },
-        FaultKind::Status => FaultAction::Status([500, 502, 503][rng.random_range(0..3)]),
-        FaultKind::Delay => {
-            let (low, high) = (faults.delay.0.as_millis() as u64, faults.delay.1.as_millis() as u64);
-            FaultAction::Delay(scale(rng.random_range(low..=high.max(low))))
-        }
-        FaultKind::Dribble => {
-            FaultAction::Dribble { chunk: rng.random_range(1..16), pause: scale(rng.random_range(5..40)) }
-        }
-        FaultKind::Empty => FaultAction::Empty,
-    })
 }
 
 /// How a session is replayed.
@@ -467,18 +375,8 @@ impl Replay {
                 response.chunks.iter().map(|c| (self.config.scale(c.delay_ms), Bytes::from(c.data.clone()))).collect(),
             )
         };
-        let half = response.full_body().len() / 2;
-        let fault = response.fault.as_ref().map(|fault| match fault {
-            Fault::ResetBeforeAnswer => FaultAction::ResetBeforeAnswer,
-            Fault::ResetMidBody { after_bytes } => FaultAction::ResetMidBody { after: after_bytes.unwrap_or(half) },
-            Fault::Truncate { keep_bytes } => FaultAction::Truncate { keep: keep_bytes.unwrap_or(half) },
-            Fault::Status { status } => FaultAction::Status(*status),
-            Fault::Delay { ms } => FaultAction::Delay(self.config.scale(*ms)),
-            Fault::Dribble { chunk_bytes, pause_ms } => {
-                FaultAction::Dribble { chunk: *chunk_bytes, pause: self.config.scale(*pause_ms) }
-            }
-            Fault::Empty => FaultAction::Empty,
-        });
+        let len = response.full_body().len();
+        let fault = response.fault.as_ref().map(|fault| fault.action(len, |ms| self.config.scale(ms)));
         Reply {
             status: response.status,
             headers: response.headers.clone(),
@@ -486,6 +384,7 @@ impl Replay {
             hold: self.config.scale(response.hold_ms),
             fault,
             on_abandon: None,
+            wait: None,
         }
     }
 

@@ -1,9 +1,13 @@
 //! What a handler answers: a response, how long to hold it, and whether to
 //! fail it on purpose.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
+
+use crate::fault::FaultAction;
 
 /// An answer, before the server holds it and sends it.
 pub struct Reply {
@@ -22,7 +26,15 @@ pub struct Reply {
     /// a handler can take back what it handed out (a replayed exchange, an
     /// emulated channel's waiter).
     pub on_abandon: Option<Box<dyn FnOnce() + Send>>,
+    /// A held answer: the server waits for this future (racing it against
+    /// shutdown and the client going away) and sends what it resolves to.
+    /// Released early, by a shutdown, it sends this reply as it stands (a
+    /// long poll's `continue`).
+    pub wait: Option<Wait>,
 }
+
+/// What a held answer waits for: the answer to send in the end.
+pub type Wait = Pin<Box<dyn Future<Output = Reply> + Send>>;
 
 /// A reply's body.
 #[derive(Debug, Clone)]
@@ -44,46 +56,6 @@ impl ReplyBody {
     }
 }
 
-/// Failures the server acts out (the fixture's `fault`, or one injected at
-/// random), with their durations already scaled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FaultAction {
-    /// Reset the connection (TCP RST) without answering.
-    ResetBeforeAnswer,
-    /// Send the headers and the first `after` bytes of the body, then reset.
-    ResetMidBody {
-        /// Bytes of the body sent before the reset.
-        after: usize,
-    },
-    /// Announce the whole body's length, send the first `keep` bytes, then
-    /// close the connection.
-    Truncate {
-        /// Bytes of the body sent.
-        keep: usize,
-    },
-    /// Answer with this status (500, 502, 503, ...) and a short error page
-    /// instead of the body.
-    Status(u16),
-    /// Wait this long more before answering.
-    Delay(Duration),
-    /// Send the body in pieces of `chunk` bytes with `pause` between them.
-    Dribble {
-        /// Bytes per piece.
-        chunk: usize,
-        /// The pause between pieces.
-        pause: Duration,
-    },
-    /// Answer 200 with an empty body.
-    Empty,
-}
-
-impl FaultAction {
-    /// Whether the client receives the whole body despite the fault.
-    pub fn delivers(&self) -> bool {
-        matches!(self, FaultAction::Delay(_) | FaultAction::Dribble { .. })
-    }
-}
-
 impl Reply {
     /// A 200 answer with `body` and the content type the chat hosts used.
     pub fn ok(body: impl Into<Bytes>) -> Self {
@@ -99,6 +71,7 @@ impl Reply {
             hold: Duration::ZERO,
             fault: None,
             on_abandon: None,
+            wait: None,
         }
     }
 
@@ -110,6 +83,13 @@ impl Reply {
     /// Adds a header.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Holds the answer until `wait` resolves, and sends what it resolves
+    /// to; a shutdown before that sends this reply instead.
+    pub fn until(mut self, wait: impl Future<Output = Reply> + Send + 'static) -> Self {
+        self.wait = Some(Box::pin(wait));
         self
     }
 
@@ -128,6 +108,7 @@ impl std::fmt::Debug for Reply {
             .field("body", &self.body)
             .field("hold", &self.hold)
             .field("fault", &self.fault)
+            .field("wait", &self.wait.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1,7 +1,8 @@
 //! The HTTP/1 server every fbcomet server mode runs on.
 //!
-//! It owns what the modes share: plain and proxy-form requests, holds that a
-//! shutdown releases at once, handlers that are dropped when their client
+//! It owns what the modes share: plain and proxy-form requests, one way to
+//! hold a request (for a time, or until what the handler waits on is ready)
+//! that a shutdown releases at once, handlers that are dropped when their client
 //! goes away, a header read timeout, a request body limit, faults acted out
 //! on the wire (down to a TCP reset), and a panic in a handler answered with
 //! a 500 instead of taking the server down. Held requests cost a timer and a
@@ -28,7 +29,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::reply::{FaultAction, Reply, ReplyBody};
+use crate::fault::FaultAction;
+use crate::reply::{Reply, ReplyBody};
 use crate::request::Request;
 
 /// Something that answers requests: the replay, the emulator.
@@ -207,6 +209,25 @@ async fn serve<H: Handler>(
         }
         Err(_) => return Ok(plain(503, "fbcomet: shutting down\n")),
     };
+    // A held answer: what it waits for, raced against shutdown (which sends
+    // the reply as it stands) and the client leaving (which drops it). It
+    // runs in a task too, so that a panic in it is a 500 as well.
+    if let Some(wait) = reply.wait.take()
+        && !*shutdown.borrow()
+    {
+        let mut waiting = AbortOnDrop(tokio::spawn(wait));
+        tokio::select! {
+            done = &mut waiting.0 => match done {
+                Ok(done) => reply = done,
+                Err(err) if err.is_panic() => {
+                    tracing::error!("a held answer panicked; answered 500");
+                    return Ok(plain(500, "fbcomet: internal error (a handler panicked)\n"));
+                }
+                Err(_) => return Ok(plain(503, "fbcomet: shutting down\n")),
+            },
+            _ = shutdown.changed() => {}
+        }
+    }
     let mut guard = AbandonGuard(reply.on_abandon.take());
 
     if !reply.hold.is_zero() && !*shutdown.borrow() {

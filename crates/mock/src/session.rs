@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fault::Fault;
+
 /// One captured session: where it came from, and its exchanges in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,61 +111,12 @@ pub struct Chunk {
     pub data: String,
 }
 
-/// A failure of an exchange, recorded in a fixture or injected at random.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Fault {
-    /// The connection was reset before any answer.
-    ResetBeforeAnswer,
-    /// The connection was reset in the middle of the body.
-    ResetMidBody {
-        /// Bytes of the body that got through (default: half).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        after_bytes: Option<usize>,
-    },
-    /// The body was cut short and the connection closed.
-    Truncate {
-        /// Bytes of the body that got through (default: half).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        keep_bytes: Option<usize>,
-    },
-    /// An HTTP error status instead of the answer.
-    Status {
-        /// 500, 502, 503, ...
-        status: u16,
-    },
-    /// The answer came this much later than the hold.
-    Delay {
-        /// The extra delay in ms.
-        ms: u64,
-    },
-    /// The body came in small pieces with pauses.
-    Dribble {
-        /// Bytes per piece.
-        #[serde(default = "default_dribble_bytes")]
-        chunk_bytes: usize,
-        /// The pause between pieces in ms.
-        #[serde(default = "default_dribble_pause")]
-        pause_ms: u64,
-    },
-    /// A 200 with an empty body.
-    Empty,
-}
-
 fn default_method() -> String {
     "GET".to_owned()
 }
 
 fn default_status() -> u16 {
     200
-}
-
-fn default_dribble_bytes() -> usize {
-    8
-}
-
-fn default_dribble_pause() -> u64 {
-    50
 }
 
 fn is_zero(v: &u64) -> bool {

@@ -1,5 +1,5 @@
 //! Watching a server's traffic: a handler that wraps another and reports
-//! every request with its answer.
+//! every request with its answer (a held one when it is ready).
 
 use std::sync::Arc;
 
@@ -26,8 +26,21 @@ impl<H: Handler> Tap<H> {
 
 impl<H: Handler> Handler for Tap<H> {
     async fn handle(&self, request: Request) -> Reply {
-        let reply = self.inner.handle(request.clone()).await;
-        (self.observer)(&request, &reply);
-        reply
+        let mut reply = self.inner.handle(request.clone()).await;
+        match reply.wait.take() {
+            // A held answer is shown when it is ready.
+            Some(wait) => {
+                let observer = self.observer.clone();
+                reply.until(async move {
+                    let done = wait.await;
+                    observer(&request, &done);
+                    done
+                })
+            }
+            None => {
+                (self.observer)(&request, &reply);
+                reply
+            }
+        }
     }
 }

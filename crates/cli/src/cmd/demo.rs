@@ -134,7 +134,7 @@ async fn tapped<H: Handler>(handler: H, t: &Arc<Transcript>) -> io::Result<Serve
 /// Part 1: Alice and Bob on the emulated service.
 async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
     let world = World::default();
-    let emulator = Emulator::new(&world, EmulatorConfig { hold: Duration::from_secs(2), ..EmulatorConfig::default() });
+    let emulator = Emulator::new(&world, EmulatorConfig::with_hold(Duration::from_secs(2)));
     let server = tapped(emulator.clone(), t).await.map_err(|e| format!("cannot start the emulator: {e}"))?;
     let url = server.url();
     t.heading(&format!("the 2008 chat service, emulated at {url} (users Alice, Bob and Carol)"));
@@ -193,7 +193,6 @@ async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
         }
         messages += 1;
     }
-    emulator.close();
     server.shutdown().await;
     Ok(format!("Alice and Bob exchanged {messages} messages with typing notifications, every one intact and once"))
 }

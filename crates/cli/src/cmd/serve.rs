@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use fbcomet_chat::ChatConfig;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, ServerConfig, World};
 
 use crate::cmd::util::{FaultArgs, HumanDuration, announce, runtime, until_stopped};
@@ -42,9 +43,14 @@ pub(crate) struct Args {
     #[arg(long, default_value = "55s", value_name = "DURATION")]
     hold: HumanDuration,
 
-    /// How many events each channel keeps; older seqs get refresh.
-    #[arg(long, default_value_t = 500, value_name = "N")]
+    /// How many events each channel keeps (a poll below them is sent to
+    /// the oldest kept, and the client counts what it lost).
+    #[arg(long, default_value_t = ChatConfig::default().window, value_name = "N")]
     history: usize,
+
+    /// How many messages history.php keeps per pair of users.
+    #[arg(long, default_value_t = ChatConfig::default().conversation_history, value_name = "N")]
+    conversation_history: usize,
 
     /// How long after their last poll a user still counts as online.
     #[arg(long, default_value = "2m", value_name = "DURATION")]
@@ -70,11 +76,14 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
         None => World::default(),
     };
     let config = EmulatorConfig {
-        hold: args.hold.0,
-        history: args.history,
-        online_window: args.online_window.0,
+        chat: ChatConfig {
+            hold: args.hold.0,
+            window: args.history,
+            conversation_history: args.conversation_history,
+            online_window: args.online_window.0,
+            ..ChatConfig::default()
+        },
         faults: args.faults.random_faults(),
-        ..EmulatorConfig::default()
     };
     runtime()?.block_on(async {
         let server = match EmulatorServer::bind(args.addr, &world, config, ServerConfig::default()).await {

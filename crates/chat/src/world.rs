@@ -1,4 +1,4 @@
-//! The emulator's world: who exists, and who is friends with whom.
+//! The world of the service: who exists, and who is friends with whom.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -135,8 +135,8 @@ impl World {
         Ok(())
     }
 
-    /// Everyone's friends.
-    pub(crate) fn friend_map(&self) -> BTreeMap<u64, BTreeSet<u64>> {
+    /// Everyone's friends, both ways.
+    pub fn friend_map(&self) -> BTreeMap<u64, BTreeSet<u64>> {
         let mut map: BTreeMap<u64, BTreeSet<u64>> = self.users.iter().map(|u| (u.uid, BTreeSet::new())).collect();
         for (a, b) in &self.friendships {
             map.entry(*a).or_default().insert(*b);

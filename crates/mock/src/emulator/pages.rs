@@ -1,7 +1,7 @@
 //! The HTML the emulated service serves: what 2008 clients fetched and
 //! scraped (the login form, home.php's profile link, channel and form token).
 
-use crate::world::User;
+use fbcomet_chat::User;
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")

@@ -1,0 +1,53 @@
+//! How the emulated service behaves: every duration and bound in one place.
+
+use std::time::Duration;
+
+/// How the service behaves. Every rule that depends on time or size reads
+/// its number here, so that tests run a 55-second hold in milliseconds.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// How long a poll with nothing to deliver is held before the door
+    /// answers `continue` (55 s in 2008 captures).
+    pub hold: Duration,
+    /// How many events each user's log keeps. A poll for a seq below them
+    /// is sent to the oldest one kept (refresh), so only what is really
+    /// gone is lost. 10,000 events of chat are a few MiB.
+    pub window: usize,
+    /// How many messages history.php keeps per pair of users.
+    pub conversation_history: usize,
+    /// How long after their last poll or request a user still counts as
+    /// online.
+    pub online_window: Duration,
+    /// How long without sending or typing before a user is shown idle.
+    pub idle_after: Duration,
+    /// The longest message accepted, in characters (999 in 2008).
+    pub max_message_chars: usize,
+    /// How many message ids per sender are remembered to drop a resent
+    /// message.
+    pub dedup_memory: usize,
+    /// A login session unused this long ends.
+    pub login_idle: Duration,
+    /// How many login sessions one user may have; a new login ends the
+    /// least recently used one past this.
+    pub logins_per_user: usize,
+    /// The seed of tokens and sticky values; from the operating system when
+    /// `None` (tokens come from a cryptographic generator either way).
+    pub seed: Option<u64>,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            hold: Duration::from_secs(55),
+            window: 10_000,
+            conversation_history: 10_000,
+            online_window: Duration::from_secs(120),
+            idle_after: Duration::from_secs(600),
+            max_message_chars: 999,
+            dedup_memory: 10_000,
+            login_idle: Duration::from_secs(24 * 3600),
+            logins_per_user: 64,
+            seed: None,
+        }
+    }
+}

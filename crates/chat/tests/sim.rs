@@ -1,0 +1,303 @@
+//! The service's rules in simulated time: no sockets, no sleeps.
+
+use std::time::{Duration, Instant};
+
+use fbcomet_chat::{
+    ChatConfig, ChatError, ChatEvent, ChatService, Grant, LoginError, Outgoing, Output, Poll, PollKind, World,
+};
+
+const ALICE: u64 = 1001;
+const BOB: u64 = 1002;
+const CAROL: u64 = 1003;
+
+/// The service and a clock that tests move by hand.
+struct Sim {
+    chat: ChatService,
+    now: Instant,
+}
+
+impl Sim {
+    fn new(config: ChatConfig) -> Self {
+        let now = Instant::now();
+        Self {
+            chat: ChatService::new(&World::default(), ChatConfig { seed: Some(7), ..config }, now, 1_210_000_000_000),
+            now,
+        }
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.chat.handle_timeout(self.now);
+    }
+
+    fn login(&mut self, name: &str) -> Grant {
+        self.chat.login(&format!("{name}@example.com"), name, self.now).expect("login")
+    }
+
+    fn send(&mut self, from: &Grant, to: u64, text: &str, id: &str) -> Result<bool, ChatError> {
+        let uid = self.chat.authorize_post(&from.token, Some(&from.post_form_id), self.now)?;
+        let outgoing = Outgoing { to, text: text.to_owned(), msg_id: Some(id.to_owned()), client_time: None };
+        self.chat.send(uid, outgoing, self.now).map(|s| !s.duplicate)
+    }
+
+    fn poll(&mut self, who: &Grant, seq: i64) -> Result<Poll, ChatError> {
+        self.chat.poll(&who.token, who.uid, seq, PollKind::Channel, self.now)
+    }
+
+    fn wakes(&mut self) -> Vec<u64> {
+        std::iter::from_fn(|| self.chat.poll_output())
+            .map(|output| match output {
+                Output::Wake { uid } => uid,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    /// Keeps `who` online with a held poll.
+    fn hold(&mut self, who: &Grant) {
+        self.chat.begin_hold(who.uid, self.now);
+    }
+}
+
+fn texts(poll: &Poll) -> Vec<String> {
+    match poll {
+        Poll::Events { events, .. } => events
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::Message(m) => Some(m.text.clone()),
+                ChatEvent::Typing { .. } => None,
+            })
+            .collect(),
+        other => panic!("expected events, got {other:?}"),
+    }
+}
+
+#[test]
+fn presence_follows_holds_the_online_window_and_idleness() {
+    let config = ChatConfig {
+        online_window: Duration::from_secs(120),
+        idle_after: Duration::from_secs(600),
+        ..ChatConfig::default()
+    };
+    let mut sim = Sim::new(config);
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    assert!(!sim.chat.is_online(BOB, sim.now), "a login alone is not presence until a request");
+
+    sim.hold(&bob);
+    sim.advance(Duration::from_secs(1000));
+    assert!(sim.chat.is_online(BOB, sim.now), "online while a poll is held, however long");
+    assert!(sim.chat.is_idle(BOB, sim.now), "neither logged in, typed nor sent for long: idle");
+
+    sim.chat.end_hold(BOB, sim.now);
+    sim.advance(Duration::from_secs(120));
+    assert!(sim.chat.is_online(BOB, sim.now), "online for the window after the last poll");
+    sim.advance(Duration::from_millis(1));
+    assert!(!sim.chat.is_online(BOB, sim.now), "offline after it");
+
+    sim.hold(&bob);
+    sim.hold(&alice);
+    sim.send(&bob, ALICE, "back", "1").expect("send");
+    assert!(!sim.chat.is_idle(BOB, sim.now), "sending makes active");
+    sim.advance(Duration::from_secs(601));
+    assert!(sim.chat.is_idle(BOB, sim.now), "idle after idle_after without activity");
+
+    // Alice's buddy list shows Bob online and idle, and who went offline.
+    let list = sim.chat.buddy_list(ALICE, sim.now);
+    let bob_entry = list.friends.iter().find(|b| b.uid == BOB).expect("Bob listed");
+    assert!(bob_entry.online && bob_entry.idle);
+    assert!(list.changed);
+    sim.chat.end_hold(BOB, sim.now);
+    sim.advance(Duration::from_secs(121));
+    let list = sim.chat.buddy_list(ALICE, sim.now);
+    assert_eq!(list.went_offline, vec![BOB]);
+
+    sim.chat.set_visible(ALICE, false);
+    assert!(!sim.chat.is_online(ALICE, sim.now), "invisible while held");
+}
+
+#[test]
+fn a_seq_below_the_window_is_sent_to_the_oldest_event_kept() {
+    let mut sim = Sim::new(ChatConfig { window: 5, ..ChatConfig::default() });
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    sim.hold(&bob);
+    for n in 0..8 {
+        sim.send(&alice, BOB, &format!("m{n}"), &n.to_string()).expect("send");
+    }
+    // Bob polled seq 1 last; events 0 to 2 have left the window.
+    assert_eq!(sim.poll(&bob, 1), Ok(Poll::Refresh { seq: 3 }));
+    assert_eq!(texts(&sim.poll(&bob, 3).unwrap()), ["m3", "m4", "m5", "m6", "m7"]);
+    assert_eq!(sim.poll(&bob, -1), Ok(Poll::Refresh { seq: 8 }), "-1 starts at the end");
+    assert_eq!(sim.poll(&bob, 99), Ok(Poll::Refresh { seq: 8 }), "past the end: the end");
+    assert!(matches!(sim.poll(&bob, 8), Ok(Poll::Hold { .. })));
+}
+
+#[test]
+fn a_resent_msg_id_is_taken_once_and_ids_are_per_sender() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    let carol = sim.login("carol");
+    sim.hold(&alice);
+    assert_eq!(sim.send(&bob, ALICE, "once", "42"), Ok(true));
+    assert_eq!(sim.send(&bob, ALICE, "once", "42"), Ok(false), "a retry of the same message");
+    assert_eq!(sim.send(&carol, ALICE, "mine too", "42"), Ok(true), "Carol's id 42 is not Bob's");
+    assert_eq!(texts(&sim.poll(&alice, 0).unwrap()), ["once", "mine too"]);
+    let stats = sim.chat.stats();
+    assert_eq!((stats.messages, stats.duplicate_sends), (2, 1));
+}
+
+#[test]
+fn sends_are_refused_where_the_service_refused_them() {
+    let mut sim = Sim::new(ChatConfig { max_message_chars: 5, ..ChatConfig::default() });
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    assert_eq!(sim.send(&alice, BOB, "hi", "1"), Err(ChatError::DestinationNotOnline), "Bob never polled");
+    sim.hold(&bob);
+    assert_eq!(sim.send(&alice, BOB, "", "2"), Err(ChatError::Validation));
+    assert_eq!(
+        sim.send(&alice, BOB, "\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}", "3"),
+        Ok(true),
+        "characters, not bytes"
+    );
+    assert_eq!(sim.send(&alice, BOB, "123456", "4"), Err(ChatError::Validation));
+    assert_eq!(sim.send(&alice, 4242, "hi", "5"), Err(ChatError::DestinationNotOnline), "not a friend");
+    let err = sim.chat.authorize_post(&alice.token, Some("stale"), sim.now);
+    assert_eq!(err, Err(ChatError::CsrfFailed));
+    assert_eq!(sim.chat.authorize_post("nobody", Some(&alice.post_form_id), sim.now), Err(ChatError::NotLoggedIn));
+    assert_eq!(sim.chat.login("alice@example.com", "bob", sim.now), Err(LoginError::WrongCredentials));
+    assert_eq!(sim.chat.poll(&alice.token, BOB, 0, PollKind::Channel, sim.now), Err(ChatError::LoginChanged));
+}
+
+#[test]
+fn history_keeps_the_last_messages_of_each_pair() {
+    let mut sim = Sim::new(ChatConfig { conversation_history: 3, ..ChatConfig::default() });
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    sim.hold(&alice);
+    sim.hold(&bob);
+    for n in 0..5 {
+        let (from, to) = if n % 2 == 0 { (&alice, BOB) } else { (&bob, ALICE) };
+        sim.send(from, to, &format!("m{n}"), &n.to_string()).expect("send");
+    }
+    let history: Vec<String> = sim.chat.history(ALICE, BOB).iter().map(|m| m.text.clone()).collect();
+    assert_eq!(history, ["m2", "m3", "m4"]);
+    assert_eq!(sim.chat.history(BOB, ALICE), sim.chat.history(ALICE, BOB), "one conversation, seen from both");
+    assert!(sim.chat.history(ALICE, CAROL).is_empty());
+}
+
+#[test]
+fn pull_checks_the_sticky_token_and_the_partition() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let bob = sim.login("bob");
+    let pull = |sticky, partition| PollKind::Pull { sticky, partition };
+    let Ok(Poll::Handshake { sticky, pool }) = sim.chat.poll(&bob.token, BOB, 0, pull(None, Some(-2)), sim.now) else {
+        panic!("a pull without a sticky token gets the handshake");
+    };
+    assert_eq!(pool, fbcomet_chat::PULL_POOL);
+    let held = sim.chat.poll(&bob.token, BOB, 0, pull(Some(&sticky), Some(-2)), sim.now);
+    assert!(matches!(held, Ok(Poll::Hold { .. })), "{held:?}");
+    let wrong = sim.chat.poll(&bob.token, BOB, 0, pull(Some("999999"), Some(-2)), sim.now);
+    let Ok(Poll::Handshake { sticky: second, .. }) = wrong else { panic!("a wrong sticky token: handshake again") };
+    let old = sim.chat.poll(&bob.token, BOB, 0, pull(Some(&sticky), None), sim.now);
+    assert_ne!(sticky, second);
+    assert!(matches!(old, Ok(Poll::Handshake { .. })), "the old token is stale now");
+    assert_eq!(
+        sim.chat.poll(&bob.token, BOB, 0, pull(Some(&second), Some(5)), sim.now),
+        Err(ChatError::BadParameter("partition"))
+    );
+}
+
+#[test]
+fn two_pollers_of_one_user_both_get_each_event() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let alice = sim.login("alice");
+    let bob_tab1 = sim.login("bob");
+    let bob_tab2 = sim.login("bob");
+    sim.hold(&bob_tab1);
+    sim.hold(&bob_tab2);
+    assert!(matches!(sim.poll(&bob_tab1, 0), Ok(Poll::Hold { .. })));
+    assert!(matches!(sim.poll(&bob_tab2, 0), Ok(Poll::Hold { .. })));
+    sim.send(&alice, BOB, "to both tabs", "1").expect("send");
+    assert!(sim.wakes().contains(&BOB));
+    assert_eq!(texts(&sim.chat.read(BOB, 0, sim.now)), ["to both tabs"]);
+    assert_eq!(texts(&sim.chat.read(BOB, 0, sim.now)), ["to both tabs"], "reading does not consume");
+    sim.chat.end_hold(BOB, sim.now);
+    assert!(sim.chat.is_online(BOB, sim.now), "the other tab still holds");
+    assert_eq!(sim.chat.stats().held, 1);
+}
+
+#[test]
+fn a_login_unused_for_too_long_expires_and_wakes_its_polls() {
+    let mut sim = Sim::new(ChatConfig { login_idle: Duration::from_secs(60), ..ChatConfig::default() });
+    let bob = sim.login("bob");
+    sim.wakes();
+    sim.advance(Duration::from_secs(59));
+    sim.poll(&bob, -1).expect("still logged in: and used now");
+    sim.advance(Duration::from_secs(59));
+    assert!(sim.chat.still_logged_in(&bob.token, BOB));
+    sim.advance(Duration::from_secs(120));
+    assert!(!sim.chat.still_logged_in(&bob.token, BOB));
+    assert_eq!(sim.wakes(), [BOB], "held polls learn of it");
+    assert_eq!(sim.poll(&bob, 0), Err(ChatError::NotLoggedIn));
+    assert_eq!(sim.chat.stats().expired_logins, 1);
+}
+
+#[test]
+fn logins_per_user_are_capped_least_recently_used_first() {
+    let mut sim = Sim::new(ChatConfig { logins_per_user: 2, ..ChatConfig::default() });
+    let first = sim.login("bob");
+    sim.advance(Duration::from_secs(1));
+    let second = sim.login("bob");
+    sim.advance(Duration::from_secs(1));
+    sim.poll(&first, -1).expect("first used again");
+    sim.advance(Duration::from_secs(1));
+    let third = sim.login("bob");
+    assert!(sim.chat.still_logged_in(&first.token, BOB));
+    assert!(!sim.chat.still_logged_in(&second.token, BOB), "the least recently used went");
+    assert!(sim.chat.still_logged_in(&third.token, BOB));
+}
+
+#[test]
+fn logout_ends_presence_and_wakes_held_polls() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    sim.hold(&alice);
+    sim.poll(&alice, 0).expect("held");
+    sim.wakes();
+    assert_eq!(sim.chat.logout(&alice.token, sim.now), Some(ALICE));
+    assert_eq!(sim.wakes(), [ALICE]);
+    assert!(!sim.chat.still_logged_in(&alice.token, ALICE), "the woken poll finds the login gone");
+    sim.chat.end_hold(ALICE, sim.now);
+    assert!(!sim.chat.is_online(ALICE, sim.now), "offline at once, not after the window");
+    assert_eq!(sim.send(&bob, ALICE, "anyone?", "1"), Err(ChatError::DestinationNotOnline));
+}
+
+#[test]
+fn typing_reaches_the_friend_and_makes_active() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    sim.hold(&bob);
+    let uid = sim.chat.authorize_post(&alice.token, Some(&alice.post_form_id), sim.now).unwrap();
+    sim.chat.typing(uid, BOB, true, sim.now).expect("typing");
+    assert_eq!(
+        sim.poll(&bob, 0),
+        Ok(Poll::Events { from: 0, events: vec![ChatEvent::Typing { from: ALICE, to: BOB, typing: true }], next: 1 })
+    );
+    assert!(!sim.chat.is_idle(ALICE, sim.now));
+    assert_eq!(sim.chat.typing(uid, 4242, true, sim.now), Err(ChatError::DestinationNotOnline));
+}
+
+#[test]
+fn message_times_follow_the_given_clock() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    sim.hold(&bob);
+    sim.advance(Duration::from_millis(1500));
+    sim.send(&alice, BOB, "when?", "1").unwrap();
+    assert_eq!(sim.chat.history(ALICE, BOB)[0].time_ms, 1_210_000_001_500);
+}

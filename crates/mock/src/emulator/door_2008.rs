@@ -1,0 +1,299 @@
+//! The 2008 front door: the www pages old clients fetched and scraped, the
+//! ajax form posts (PROTOCOL.md, "Sending"), and the channel long poll
+//! `/x/{ANY}/{idle}/p_{UID}={SEQ}`. Cookies `c_user` and `xs` carry the
+//! login; every post carries `post_form_id`; answers are `for (;;);`
+//! envelopes and frames.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use fbcomet_chat::{BuddyList as CoreBuddyList, ChatError, ChatEvent, ChatMessage, Outgoing, Poll, PollKind};
+use fbcomet_codec::{
+    Availability, BuddyList, ChatHost, Encoder, Envelope, ErrorCode, Event, Extra, Frame, History, Message,
+    Notifications, Payload, PollTarget, Presence, Reconnect, Typing, UidMap, UserInfo,
+};
+
+use super::{Emulator, HoldEnd, pages};
+use crate::reply::Reply;
+use crate::request::Request;
+
+/// The www pages and ajax posts; `None` for a path this door does not
+/// serve.
+pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
+    Some(match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/" | "/login.php" | "/index.php") => html(200, pages::login(None)),
+        ("POST", "/login.php") => login(emulator, req),
+        (_, "/home.php") => home(emulator, req),
+        (_, "/logout.php") => logout(emulator, req),
+        (_, "/ajax/chat/send.php") => ajax(emulator, req, send),
+        (_, "/ajax/presence/update.php" | "/ajax/chat/buddy_list.php") => ajax(emulator, req, presence),
+        (_, "/ajax/chat/typ.php") => ajax(emulator, req, typing),
+        (_, "/ajax/chat/settings.php") => ajax(emulator, req, settings),
+        (_, "/ajax/presence/reconnect.php") => ajax(emulator, req, reconnect),
+        (_, "/ajax/chat/history.php") => ajax(emulator, req, history),
+        _ => return None,
+    })
+}
+
+// ---- pages --------------------------------------------------------------
+
+fn login(emulator: &Emulator, req: &Request) -> Reply {
+    let email = req.field("email").unwrap_or_default();
+    let pass = req.field("pass").unwrap_or_default();
+    let Ok(grant) = emulator.with_chat(|chat, now| chat.login(email, pass, now)) else {
+        return html(200, pages::login(Some("The email and password you entered did not match our records.")));
+    };
+    let domain = cookie_domain(req);
+    Reply::with_status(302, "")
+        .header("location", "/home.php")
+        .header("set-cookie", format!("c_user={}; path=/{domain}", grant.uid))
+        .header("set-cookie", format!("xs={}; path=/{domain}; httponly", grant.token))
+}
+
+fn home(emulator: &Emulator, req: &Request) -> Reply {
+    let token = req.cookie("xs").unwrap_or_default();
+    let login = emulator.with_chat(|chat, now| chat.authenticate(token, now));
+    match login.ok().and_then(|l| Some((emulator.user(l.uid)?, l.post_form_id))) {
+        Some((user, post_form_id)) => html(200, pages::home(user, &post_form_id)),
+        None => Reply::with_status(302, "").header("location", "/login.php"),
+    }
+}
+
+fn logout(emulator: &Emulator, req: &Request) -> Reply {
+    if let Some(token) = req.cookie("xs") {
+        emulator.with_chat(|chat, now| chat.logout(token, now));
+    }
+    let domain = cookie_domain(req);
+    html(200, pages::logged_out())
+        .header("set-cookie", format!("c_user=; path=/; max-age=0{domain}"))
+        .header("set-cookie", format!("xs=; path=/; max-age=0{domain}"))
+}
+
+// ---- ajax ---------------------------------------------------------------
+
+type Action = fn(&Emulator, &Request, u64) -> Result<Payload<'static>, ChatError>;
+
+/// An ajax post: the session cookie (else 1357001) and its form token (else
+/// 1357004) first, then the action.
+fn ajax(emulator: &Emulator, req: &Request, action: Action) -> Reply {
+    let token = req.cookie("xs").unwrap_or_default();
+    let form_id = req.field("post_form_id").or(req.query("post_form_id"));
+    let answer = emulator
+        .with_chat(|chat, now| chat.authorize_post(token, form_id, now))
+        .and_then(|uid| action(emulator, req, uid));
+    envelope(match answer {
+        Ok(payload) => Envelope::ok(payload),
+        Err(err) => Envelope::error(error_code(&err)),
+    })
+}
+
+fn param<T: std::str::FromStr>(req: &Request, name: &'static str) -> Result<T, ChatError> {
+    req.field(name).or(req.query(name)).and_then(|v| v.trim().parse().ok()).ok_or(ChatError::BadParameter(name))
+}
+
+fn send(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+    let outgoing = Outgoing {
+        to: param(req, "to")?,
+        text: req.field("msg_text").ok_or(ChatError::BadParameter("msg_text"))?.to_owned(),
+        msg_id: req.field("msg_id").map(str::to_owned),
+        client_time: param(req, "client_time").ok(),
+    };
+    emulator.with_chat(|chat, now| chat.send(uid, outgoing, now))?;
+    Ok(Payload::Empty)
+}
+
+fn typing(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+    let to: u64 = param(req, "to")?;
+    let typ: u8 = param(req, "typ")?;
+    emulator.with_chat(|chat, now| chat.typing(uid, to, typ != 0, now))?;
+    Ok(Payload::Empty)
+}
+
+fn settings(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+    if let Some(v) = req.field("visibility") {
+        let visible = matches!(v, "true" | "1");
+        emulator.with_chat(|chat, _| chat.set_visible(uid, visible));
+        return Ok(Payload::Empty);
+    }
+    if req.field("focus_chat").is_some() || req.field("close_chat").is_some() {
+        return Ok(Payload::Empty);
+    }
+    Err(ChatError::BadParameter("visibility"))
+}
+
+fn presence(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+    let flag = |name| req.field(name).is_some_and(|v| v == "1" || v == "true");
+    let (list, time) = emulator.with_chat(|chat, now| {
+        let list = flag("buddy_list").then(|| chat.buddy_list(uid, now));
+        (list, chat.unix_ms(now))
+    });
+    let mut presence = Presence { time: Some(time), ..Presence::default() };
+    if let Some(list) = list {
+        presence.buddy_list = Some(buddy_list(emulator, uid, &list, flag("force_render")));
+    }
+    if req.field("notifications").is_some_and(|v| v == "1") {
+        presence.notifications = Some(Notifications {
+            count_new: Some(0),
+            count: Some(0),
+            app_names: UidMap::default(),
+            latest_notif: Some(0),
+            latest_read_notif: Some(0),
+            markup: Some(Cow::Borrowed(
+                "<div id=\"presence_no_notifications\" class=\"no_notifications\">No new notifications.</div>",
+            )),
+            inbox_count: Some(0),
+        });
+    }
+    Ok(Payload::Presence(Box::new(presence)))
+}
+
+/// The core's buddy list as the 2008 payload: online friends with their
+/// idle flag, and names for every friend and the user.
+fn buddy_list(emulator: &Emulator, uid: u64, list: &CoreBuddyList, forced: bool) -> BuddyList<'static> {
+    let online: Vec<_> = list.friends.iter().filter(|b| b.online).collect();
+    let infos = list.friends.iter().map(|b| b.uid).chain(std::iter::once(uid)).filter_map(|f| emulator.user(f));
+    BuddyList {
+        list_changed: Some(list.changed),
+        available_count: Some(online.len() as i64),
+        now_available: UidMap(
+            online.iter().map(|b| (Cow::Owned(b.uid.to_string()), Availability { idle: b.idle })).collect(),
+        ),
+        was_available: list.went_offline.clone(),
+        user_infos: UidMap(
+            infos
+                .map(|u| {
+                    let info = UserInfo {
+                        name: Some(Cow::Owned(u.name.clone())),
+                        first_name: Some(Cow::Owned(u.first_name.clone())),
+                        thumb_src: Some(Cow::Borrowed("http://static.ak.fbcdn.net/pics/q_silhouette.gif")),
+                        status: u.status.clone().map(Cow::Owned),
+                        status_time: Some(0),
+                        status_time_rel: Some(Cow::Borrowed("")),
+                    };
+                    (Cow::Owned(u.uid.to_string()), info)
+                })
+                .collect(),
+        ),
+        forced_render: Some(forced),
+        fl_mode: None,
+        fl_data: None,
+    }
+}
+
+fn reconnect(emulator: &Emulator, _req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+    let r = emulator.with_chat(|chat, _| chat.reconnect(uid))?;
+    Ok(Payload::Reconnect(Reconnect {
+        host: Cow::Owned(format!("channel{:02}", r.channel)),
+        seq: Some(r.seq),
+        extra: Extra::new(),
+    }))
+}
+
+fn history(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+    let friend: u64 = param(req, "id")?;
+    let messages = emulator.with_chat(|chat, _| chat.history(uid, friend));
+    let events = messages.iter().map(|m| Event::Msg(message(emulator, m))).collect();
+    Ok(Payload::History(History { events, extra: Extra::new() }))
+}
+
+// ---- the channel ----------------------------------------------------------
+
+/// `/x/{ANY}/{idle}/p_{UID}={SEQ}`: answered at once, or held until the
+/// user's log has something at SEQ.
+pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
+    let Some(PollTarget::Channel { uid, seq, .. }) = PollTarget::parse_parts(&req.path, "") else {
+        return Reply::text(400, format!("fbcomet: a channel poll is /x/ANY/false/p_UID=SEQ, not {}\n", req.path));
+    };
+    let token = req.cookie("xs").unwrap_or_default().to_owned();
+    let polled = emulator.with_chat(|chat, now| chat.poll(&token, uid, seq, PollKind::Channel, now));
+    let deadline = match polled {
+        Err(err) => return envelope(Envelope::error(error_code(&err))),
+        Ok(Poll::Refresh { seq }) => return frame_reply(&Frame::refresh(Some(seq))),
+        Ok(Poll::Events { events, .. }) => return frame_reply(&Frame::msg(uid, events_of(emulator, &events))),
+        Ok(Poll::Hold { deadline }) => deadline,
+        // Only `/pull` polls get a handshake.
+        Ok(Poll::Handshake { .. }) => return Reply::text(500, "fbcomet: a handshake on the 2008 channel\n"),
+    };
+    let fault = emulator.poll_fault();
+    let continue_ = || frame_reply(&Frame::continue_());
+    if let Some(f) = &fault
+        && !f.delivers()
+    {
+        // A failed poll: the client asks again for the same seq.
+        return Reply { fault, ..continue_() };
+    }
+    emulator.hold(token, uid, seq, deadline, continue_(), move |emulator, end| {
+        let reply = match end {
+            HoldEnd::Events { events, .. } => frame_reply(&Frame::msg(uid, events_of(emulator, &events))),
+            HoldEnd::Refresh { seq } => frame_reply(&Frame::refresh(Some(seq))),
+            HoldEnd::Timeout => continue_(),
+            HoldEnd::LoggedOut => envelope(Envelope::error(ErrorCode::NotLoggedIn)),
+        };
+        Reply { fault: fault.clone(), ..reply }
+    })
+}
+
+/// The core's events as 2008 `ms` entries.
+pub(super) fn events_of(emulator: &Emulator, events: &[ChatEvent]) -> Vec<Event<'static>> {
+    events
+        .iter()
+        .map(|event| match event {
+            ChatEvent::Message(m) => Event::Msg(message(emulator, m)),
+            ChatEvent::Typing { from, to, typing } => {
+                Event::Typ(Typing { from: *from, to: *to, typing: *typing, extra: Extra::new() })
+            }
+        })
+        .collect()
+}
+
+/// A message with its names, as the 2008 channel and history.php wrote it.
+fn message(emulator: &Emulator, m: &ChatMessage) -> Message<'static> {
+    let name = |uid| emulator.user(uid).map(|u| Cow::Owned(u.name.clone()));
+    let first = |uid| emulator.user(uid).map(|u| Cow::Owned(u.first_name.clone()));
+    Message {
+        from_name: name(m.from),
+        to_name: name(m.to),
+        from_first_name: first(m.from),
+        to_first_name: first(m.to),
+        time: Some(m.time_ms),
+        client_time: Some(m.client_time.unwrap_or(m.time_ms)),
+        msg_id: Some(Cow::Owned(m.msg_id.clone())),
+        ..Message::new(m.from, m.to, m.text.clone())
+    }
+}
+
+// ---- the wire -------------------------------------------------------------
+
+/// The 2008 error code for a refusal.
+pub(super) fn error_code(err: &ChatError) -> ErrorCode {
+    match err {
+        ChatError::NotLoggedIn => ErrorCode::NotLoggedIn,
+        ChatError::LoginChanged => ErrorCode::LoginChanged,
+        ChatError::CsrfFailed => ErrorCode::CsrfFailed,
+        ChatError::DestinationNotOnline => ErrorCode::DestinationNotOnline,
+        ChatError::Validation => ErrorCode::Validation,
+        _ => ErrorCode::BadParameter,
+    }
+}
+
+pub(super) fn envelope(e: Envelope<'_>) -> Reply {
+    Reply::ok(e.encode())
+}
+
+fn frame_reply(frame: &Frame<'_>) -> Reply {
+    Reply::ok(Encoder::new().frame(frame))
+}
+
+fn html(status: u16, page: String) -> Reply {
+    Reply::with_status(status, page).header("content-type", "text/html; charset=utf-8")
+}
+
+/// `; domain=.facebook.com` when the client addressed a facebook.com host
+/// (so that the cookies reach the channel hosts too), nothing when it
+/// addressed this machine.
+fn cookie_domain(req: &Request) -> &'static str {
+    match req.host.as_deref().and_then(ChatHost::parse) {
+        Some(_) => "; domain=.facebook.com",
+        None => "",
+    }
+}

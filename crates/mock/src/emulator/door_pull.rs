@@ -1,0 +1,75 @@
+//! The `/pull` front door (2013-2020): `GET /pull?channel=p_UID&seq=N&...`
+//! on `{N}-edge-chat` hosts. A pull without the sticky token of the user's
+//! last handshake gets `{"t":"lb",...}`; frames carry their `seq` and `u`;
+//! the prefix has a space after it; a hold ends in `heartbeat`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use fbcomet_chat::{Poll, PollKind};
+use fbcomet_codec::{Encoder, Envelope, ErrorCode, Extra, Frame, FrameKind, PollTarget, Prefix, RawJson};
+
+use super::door_2008::{envelope, error_code, events_of};
+use super::{Emulator, HoldEnd};
+use crate::reply::Reply;
+use crate::request::Request;
+
+/// A pull: answered at once, or held until the user's log has something at
+/// its seq.
+pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
+    let target = PollTarget::Pull { query: req.query.clone() };
+    let (Some(uid), Some(seq)) = (target.uid(), target.seq()) else {
+        return Reply::text(400, "fbcomet: /pull needs channel=p_UID and seq=N\n");
+    };
+    let partition = match target.param("partition").map(|p| p.trim().parse::<i64>()) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(_)) => return envelope(Envelope::error(ErrorCode::BadParameter)),
+    };
+    let token = req.cookie("xs").unwrap_or_default().to_owned();
+    let kind = PollKind::Pull { sticky: target.param("sticky_token"), partition };
+    let polled = emulator.with_chat(|chat, now| chat.poll(&token, uid, seq, kind, now));
+    let deadline = match polled {
+        Err(err) => return envelope(Envelope::error(error_code(&err))),
+        Ok(Poll::Handshake { sticky, pool }) => {
+            return frame_reply(&Frame::new(FrameKind::Lb {
+                sticky: Cow::Owned(sticky),
+                pool: Some(Cow::Owned(pool)),
+                info_extra: Extra::new(),
+            }));
+        }
+        Ok(Poll::Refresh { seq }) => return frame_reply(&Frame::refresh(Some(seq))),
+        Ok(Poll::Events { events, next, .. }) => return events_reply(emulator, uid, &events, next),
+        Ok(Poll::Hold { deadline }) => deadline,
+    };
+    let fault = emulator.poll_fault();
+    let heartbeat = || frame_reply(&Frame::new(FrameKind::Heartbeat));
+    if let Some(f) = &fault
+        && !f.delivers()
+    {
+        return Reply { fault, ..heartbeat() };
+    }
+    emulator.hold(token, uid, seq, deadline, heartbeat(), move |emulator, end| {
+        let reply = match end {
+            HoldEnd::Events { events, next, .. } => events_reply(emulator, uid, &events, next),
+            HoldEnd::Refresh { seq } => frame_reply(&Frame::refresh(Some(seq))),
+            HoldEnd::Timeout => heartbeat(),
+            HoldEnd::LoggedOut => envelope(Envelope::error(ErrorCode::NotLoggedIn)),
+        };
+        Reply { fault: fault.clone(), ..reply }
+    })
+}
+
+/// A `msg` frame that carries the next seq and the user, as pulls did.
+fn events_reply(emulator: &Emulator, uid: u64, events: &[fbcomet_chat::ChatEvent], next: i64) -> Reply {
+    let mut frame = Frame::msg(uid, events_of(emulator, events));
+    frame.seq = Some(next);
+    if let Ok(u) = RawJson::from_string(uid.to_string()) {
+        frame.extra.push("u", u);
+    }
+    frame_reply(&frame)
+}
+
+fn frame_reply(frame: &Frame<'_>) -> Reply {
+    Reply::ok(Encoder::new().prefix(Prefix::Spaced).frame(frame))
+}

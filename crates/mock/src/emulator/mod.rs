@@ -1,0 +1,326 @@
+//! The emulator: the chat core of `fbcomet-chat` served over HTTP, with a
+//! front door for each dialect.
+//!
+//! The core holds every rule of the service; this module is the IO around
+//! it: one lock, the clock, holding polls until the core wakes them, fault
+//! injection on polls, and the routing table that sends each request to its
+//! front door. A front door turns its dialect's requests into core calls
+//! and the core's answers into its dialect's bodies, and never reaches into
+//! another door:
+//!
+//! - [`door_2008`]: the 2008 www pages (login.php, home.php, logout.php),
+//!   the ajax posts, and the channel poll `/x/.../p_UID=SEQ`;
+//! - [`door_pull`]: `/pull`, with its `lb` handshake.
+
+mod door_2008;
+mod door_pull;
+mod pages;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fbcomet_chat::{ChatConfig, ChatEvent, ChatService, Output, User, World};
+use fbcomet_codec::ChatHost;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use tokio::sync::watch;
+
+use crate::fault::{FaultAction, RandomFaults, random_fault};
+use crate::reply::Reply;
+use crate::request::{Request, is_local_host};
+use crate::server::{Handler, Server, ServerConfig};
+
+/// How the emulated service behaves.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorConfig {
+    /// The rules of the service: holds, windows, presence, limits.
+    pub chat: ChatConfig,
+    /// Faults injected into polls (the seed is the faults' own).
+    pub faults: Option<RandomFaults>,
+}
+
+impl EmulatorConfig {
+    /// The defaults with polls held for `hold`.
+    pub fn with_hold(hold: Duration) -> Self {
+        Self { chat: ChatConfig { hold, ..ChatConfig::default() }, faults: None }
+    }
+}
+
+/// Counters of the emulated service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmulatorStats {
+    /// Successful logins.
+    pub logins: u64,
+    /// Messages taken (resends not counted).
+    pub messages: u64,
+    /// Sends whose msg_id the sender used before (not delivered again).
+    pub duplicate_sends: u64,
+    /// Polls answered or held.
+    pub polls: u64,
+    /// Polls held right now.
+    pub held: usize,
+    /// Faults injected.
+    pub faults: u64,
+}
+
+/// What sits under the lock: the core, and how to wake its held polls.
+struct Shared {
+    chat: ChatService,
+    /// Per user, a counter bumped when the core says their log moved.
+    wakes: HashMap<u64, watch::Sender<u64>>,
+    fault_rng: SmallRng,
+    faults: u64,
+}
+
+impl Shared {
+    fn drain(&mut self) {
+        while let Some(output) = self.chat.poll_output() {
+            match output {
+                Output::Wake { uid } => {
+                    if let Some(tx) = self.wakes.get(&uid) {
+                        tx.send_modify(|n| *n = n.wrapping_add(1));
+                    }
+                }
+                other => tracing::debug!(?other, "core output not handled"),
+            }
+        }
+    }
+}
+
+/// The emulated service: the [`Handler`] behind an [`EmulatorServer`].
+pub struct Emulator {
+    users: BTreeMap<u64, User>,
+    config: EmulatorConfig,
+    shared: Mutex<Shared>,
+}
+
+impl Emulator {
+    /// The service for `world`.
+    pub fn new(world: &World, config: EmulatorConfig) -> Arc<Self> {
+        let now = Instant::now();
+        let unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let chat = ChatService::new(world, config.chat.clone(), now, unix_ms);
+        let fault_rng = SmallRng::seed_from_u64(config.faults.as_ref().map_or(0, |f| f.seed));
+        Arc::new(Self {
+            users: world.users.iter().map(|u| (u.uid, u.clone())).collect(),
+            shared: Mutex::new(Shared { chat, wakes: HashMap::new(), fault_rng, faults: 0 }),
+            config,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // Every core call leaves its state whole; a panic in one cannot
+        // leave it worse than losing that request.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the core at the current time, then wakes the held polls
+    /// the core named.
+    pub(crate) fn with_chat<R>(&self, f: impl FnOnce(&mut ChatService, Instant) -> R) -> R {
+        let mut shared = self.lock();
+        let now = Instant::now();
+        if now >= shared.chat.poll_timeout() {
+            shared.chat.handle_timeout(now);
+        }
+        let result = f(&mut shared.chat, now);
+        shared.drain();
+        result
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.config
+    }
+
+    /// The user `uid` of the world.
+    pub fn user(&self, uid: u64) -> Option<&User> {
+        self.users.get(&uid)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> EmulatorStats {
+        let shared = self.lock();
+        let chat = shared.chat.stats();
+        EmulatorStats {
+            logins: chat.logins,
+            messages: chat.messages,
+            duplicate_sends: chat.duplicate_sends,
+            polls: chat.polls,
+            held: chat.held,
+            faults: shared.faults,
+        }
+    }
+
+    /// Whether `uid` counts as online now.
+    pub fn is_online(&self, uid: u64) -> bool {
+        self.with_chat(|chat, now| chat.is_online(uid, now))
+    }
+
+    /// Rolls the dice of the configured faults for a poll. A fault that
+    /// keeps the answer from the client is acted out at once, on a
+    /// `continue` (the client asks again for the same seq).
+    pub(crate) fn poll_fault(&self) -> Option<FaultAction> {
+        let faults = self.config.faults.as_ref()?;
+        let mut shared = self.lock();
+        // The answer is not known yet; 64 bytes is about a short frame.
+        let fault = random_fault(faults, &mut shared.fault_rng, 64, Duration::from_millis)?;
+        shared.faults += 1;
+        Some(fault)
+    }
+
+    /// Holds a poll of `uid`'s log at `seq` until the core has something
+    /// for it, its login ends, or `deadline`; `render` writes the end in the
+    /// door's dialect. `placeholder` is sent if the server shuts down first.
+    /// The held poll keeps nothing of its request.
+    pub(crate) fn hold(
+        self: &Arc<Self>,
+        token: String,
+        uid: u64,
+        seq: i64,
+        deadline: Instant,
+        placeholder: Reply,
+        render: impl Fn(&Emulator, HoldEnd) -> Reply + Send + 'static,
+    ) -> Reply {
+        let mut rx = {
+            let mut shared = self.lock();
+            shared.chat.begin_hold(uid, Instant::now());
+            shared.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe()
+        };
+        let guard = HoldGuard { emulator: self.clone(), uid };
+        let deadline = tokio::time::Instant::from_std(deadline);
+        placeholder.until(async move {
+            let emulator = &guard.emulator;
+            loop {
+                rx.borrow_and_update();
+                let end = emulator.with_chat(|chat, now| {
+                    if !chat.still_logged_in(&token, uid) {
+                        return Some(HoldEnd::LoggedOut);
+                    }
+                    match chat.read(uid, seq, now) {
+                        fbcomet_chat::Poll::Events { events, next, .. } => Some(HoldEnd::Events { events, next }),
+                        fbcomet_chat::Poll::Refresh { seq } => Some(HoldEnd::Refresh { seq }),
+                        _ => None,
+                    }
+                });
+                if let Some(end) = end {
+                    return render(emulator, end);
+                }
+                tokio::select! {
+                    changed = rx.changed() => if changed.is_err() { break },
+                    () = tokio::time::sleep_until(deadline) => break,
+                }
+            }
+            render(emulator, HoldEnd::Timeout)
+        })
+    }
+
+    fn route(self: &Arc<Self>, req: &Request) -> Reply {
+        let host = req.host.as_deref().and_then(ChatHost::parse);
+        if req.proxy_form
+            && let Some(name) = &req.host
+            && !is_local_host(name)
+            && host.is_none()
+        {
+            return Reply::text(502, format!("fbcomet serves the chat service's hosts only, not {name}\n"));
+        }
+        match (req.method.as_str(), req.path.as_str()) {
+            (_, "/pull") => door_pull::poll(self, req),
+            (_, p) if p == "/x" || p.starts_with("/x/") => door_2008::poll(self, req),
+            ("GET", "/fbcomet/stats") => self.stats_reply(),
+            _ => door_2008::www(self, req)
+                .unwrap_or_else(|| Reply::text(404, format!("fbcomet: no page at {}\n", req.path))),
+        }
+    }
+
+    /// `/fbcomet/stats`: the counters as JSON, for load tools and the curious.
+    fn stats_reply(&self) -> Reply {
+        let stats = self.stats();
+        let body = serde_json::json!({
+            "logins": stats.logins,
+            "messages": stats.messages,
+            "duplicate_sends": stats.duplicate_sends,
+            "polls": stats.polls,
+            "held": stats.held,
+            "faults": stats.faults,
+        });
+        Reply::with_status(200, body.to_string()).header("content-type", "application/json")
+    }
+}
+
+/// How a held poll ended.
+pub(crate) enum HoldEnd {
+    /// Events arrived.
+    Events { events: Vec<ChatEvent>, next: i64 },
+    /// The seq is not one to read from (the window moved past it).
+    Refresh { seq: i64 },
+    /// The hold's time ran out.
+    Timeout,
+    /// The login ended (logout, expiry) while held.
+    LoggedOut,
+}
+
+/// Counts a held poll as presence while it lasts, however it ends.
+struct HoldGuard {
+    emulator: Arc<Emulator>,
+    uid: u64,
+}
+
+impl Drop for HoldGuard {
+    fn drop(&mut self) {
+        self.emulator.with_chat(|chat, now| chat.end_hold(self.uid, now));
+    }
+}
+
+impl Handler for Arc<Emulator> {
+    async fn handle(&self, request: Request) -> Reply {
+        self.route(&request)
+    }
+}
+
+/// The emulator served over HTTP.
+pub struct EmulatorServer {
+    server: Server,
+    emulator: Arc<Emulator>,
+}
+
+impl EmulatorServer {
+    /// Serves `world` on a port of 127.0.0.1 that the OS picks.
+    pub async fn start(world: &World, config: EmulatorConfig) -> io::Result<Self> {
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), world, config, ServerConfig::default()).await
+    }
+
+    /// Serves `world` on `addr`.
+    pub async fn bind(
+        addr: SocketAddr,
+        world: &World,
+        config: EmulatorConfig,
+        server: ServerConfig,
+    ) -> io::Result<Self> {
+        let emulator = Emulator::new(world, config);
+        let server = Server::bind(addr, Arc::new(emulator.clone()), server).await?;
+        Ok(Self { server, emulator })
+    }
+
+    /// The address served on.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The service, for its counters and state.
+    pub fn emulator(&self) -> &Arc<Emulator> {
+        &self.emulator
+    }
+
+    /// Stops the server; every held poll is answered at once.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
