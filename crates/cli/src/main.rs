@@ -64,8 +64,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // Every error is reported here, once, with its causes.
         Err(err) => {
-            eprintln!("fbcomet: {err}");
+            eprintln!("fbcomet: {}", cmd::report(&*err));
             ExitCode::FAILURE
         }
     }

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::receiver::{ConfigError, Failure, Output, PollId, PollRequest, Receiver, Stats};
+use crate::receiver::{Cause, ConfigError, Failure, Output, PollId, PollRequest, Receiver, Stats};
 
 /// What the request task reports.
 enum Progress {
@@ -172,7 +172,7 @@ impl Listener {
             let mut response = match http.open("GET", &url, deadline).await {
                 Ok(response) => response,
                 Err(err) => {
-                    let _ = tx.send(Progress::Failed(failure_of(&err))).await;
+                    let _ = tx.send(Progress::Failed(failure_of(err))).await;
                     return;
                 }
             };
@@ -183,7 +183,7 @@ impl Listener {
                 let progress = match response.chunk().await {
                     Ok(Some(data)) => Progress::Data(data),
                     Ok(None) => Progress::End,
-                    Err(err) => Progress::Failed(failure_of(&err)),
+                    Err(err) => Progress::Failed(failure_of(err)),
                 };
                 let last = !matches!(progress, Progress::Data(_));
                 if tx.send(progress).await.is_err() || last {
@@ -195,24 +195,12 @@ impl Listener {
     }
 }
 
-fn failure_of(err: &fbcomet_http::Error) -> Failure {
+fn failure_of(err: fbcomet_http::Error) -> Failure {
     if err.is_timeout() {
         Failure::Timeout
     } else if err.is_connect() {
-        Failure::Connect(chain(err))
+        Failure::Connect(Cause::new(err))
     } else {
-        Failure::Transport(chain(err))
+        Failure::Transport(Cause::new(err))
     }
-}
-
-/// An error and its causes, for a failure's message.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -9,9 +9,45 @@
 //!   wake-up and counters. Every hard case (a reset in the middle of a
 //!   multi-event frame, a repeated answer, refresh mid-session, a poll that
 //!   hangs, six failures in a row) is a deterministic test on simulated
-//!   time.
-//! - [`Listener`], the async driver over [`fbcomet_http::HttpClient`]:
-//!   `next().await` until the session ends.
+//!   time. Built with `default-features = false`, this crate has no tokio,
+//!   hyper or HTTP client among its dependencies, so the compiler keeps the
+//!   state machine free of IO.
+//! - `Listener` (feature `listener`, on by default), the async driver over
+//!   `fbcomet_http::HttpClient`: `next().await` until the session ends.
+//!
+//! # The run loop
+//!
+//! Any HTTP stack can drive a [`Receiver`]; `Listener` does it this way:
+//!
+//! 1. Drain [`poll_output`](Receiver::poll_output): events, failures, the
+//!    need to renew the session.
+//! 2. If no poll is under way, ask [`poll_transmit`](Receiver::poll_transmit)
+//!    for one and send it.
+//! 3. Wait for whichever comes first: the poll's progress, or
+//!    [`poll_timeout`](Receiver::poll_timeout).
+//! 4. Feed in what happened, with the time it happened:
+//!    [`handle_status`](Receiver::handle_status),
+//!    [`handle_data`](Receiver::handle_data) (as often as data arrives),
+//!    [`handle_end`](Receiver::handle_end),
+//!    [`handle_failure`](Receiver::handle_failure), or
+//!    [`handle_timeout`](Receiver::handle_timeout). Then back to 1.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use fbcomet_receiver::{Config, Endpoint, Output, Receiver};
+//!
+//! let mut now = Instant::now();
+//! let mut rx = Receiver::new(Config::new(1001, Endpoint::channel(7)), now).unwrap();
+//! let poll = rx.poll_transmit(now).expect("the first poll");
+//! assert!(poll.url.as_str().ends_with("/p_1001=-1"));
+//! now += Duration::from_millis(20);
+//! rx.handle_status(poll.id, now, 200);
+//! rx.handle_data(poll.id, now, br#"for (;;);{"t":"refresh","seq":4}"#);
+//! rx.handle_end(poll.id, now);
+//! assert_eq!(rx.poll_output(), None);
+//! let next = rx.poll_transmit(now).expect("the next poll, at once");
+//! assert!(next.url.as_str().ends_with("/p_1001=4"));
+//! ```
 //!
 //! What it does, from PROTOCOL.md: the first 2008 poll asks for seq -1 and
 //! takes the seq from the refresh; `continue` polls the same seq again; a
@@ -49,10 +85,12 @@
 mod backoff;
 mod config;
 mod dedup;
+#[cfg(feature = "listener")]
 mod driver;
 mod receiver;
 
 pub use config::{Backoff, Config, Endpoint, SeqPolicy};
 pub use dedup::Dedup;
+#[cfg(feature = "listener")]
 pub use driver::Listener;
-pub use receiver::{ConfigError, Delivery, Failure, Output, PollId, PollRequest, Receiver, Stats};
+pub use receiver::{Cause, ConfigError, Delivery, Failure, Output, PollId, PollRequest, Receiver, Stats};

@@ -2,9 +2,10 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fbcomet_codec::{Body, Event, Frame, FrameKind, RawJson, ServerError, StreamDecoder};
+use fbcomet_codec::{Body, Event, Frame, FrameKind, PollTarget, RawJson, ServerError, StreamDecoder};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use url::Url;
@@ -43,16 +44,66 @@ pub enum ConfigError {
     },
 }
 
+/// The error underneath a [`Failure`], kept as data: its
+/// [`source`](std::error::Error::source) chain is the transport's own.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    /// Wraps an error.
+    pub fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(err))
+    }
+
+    /// The error itself.
+    pub fn get(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl From<&str> for Cause {
+    fn from(text: &str) -> Self {
+        Self(Arc::from(Box::<dyn std::error::Error + Send + Sync>::from(text)))
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Two causes are the same when they say the same.
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for Cause {}
+
 /// Why a poll failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Failure {
     /// The connection could not be opened.
-    #[error("cannot connect: {0}")]
-    Connect(String),
+    #[error("cannot connect")]
+    Connect(#[source] Cause),
     /// The connection broke (reset, closed) before or during the answer.
-    #[error("connection broke: {0}")]
-    Transport(String),
+    #[error("the connection broke")]
+    Transport(#[source] Cause),
     /// No complete answer before the deadline: the poll was abandoned.
     #[error("no answer before the deadline")]
     Timeout,
@@ -60,8 +111,8 @@ pub enum Failure {
     #[error("HTTP status {0}")]
     Status(u16),
     /// A body that does not decode.
-    #[error("undecodable body: {0}")]
-    Undecodable(fbcomet_codec::Error),
+    #[error("undecodable body")]
+    Undecodable(#[source] fbcomet_codec::Error),
     /// The body ended inside a frame.
     #[error("the body was cut short inside a frame")]
     Truncated,
@@ -458,7 +509,7 @@ impl Receiver {
     }
 
     fn fail(&mut self, now: Instant, failure: Failure) {
-        tracing::debug!(%failure, seq = self.seq, "poll failed");
+        tracing::debug!(error = &failure as &(dyn std::error::Error + 'static), seq = self.seq, "poll failed");
         self.stats.last_error = Some(failure.clone());
         if now.saturating_duration_since(self.last_success) >= self.config.give_up_after {
             self.state = State::Lost;
@@ -559,25 +610,38 @@ impl Receiver {
                 let base =
                     base.replace("{ANY}", &self.host_label.to_string()).replace("{NN}", &format!("{channel:02}"));
                 let buster: u32 = self.rng.random();
-                format!("{}/x/{buster}/{idle_segment}/p_{uid}={}", base.trim_end_matches('/'), self.seq)
+                let target = PollTarget::Channel {
+                    buster: buster.to_string(),
+                    segments: vec![idle_segment.clone()],
+                    uid,
+                    seq: self.seq,
+                };
+                format!("{}{target}", base.trim_end_matches('/'))
             }
             Endpoint::Pull { base, .. } => {
                 let base = base.replace("{N}", &self.pull_host.to_string());
-                let mut url = format!(
-                    "{}/pull?channel=p_{uid}&seq={}&partition=-2&clientid={}&viewer_uid={uid}&uid={uid}&state=active&idle=0&cap=8&msgs_recv={}",
-                    base.trim_end_matches('/'),
-                    self.seq,
-                    self.client_id,
-                    self.stats.events
-                );
+                let mut query: Vec<(String, String)> = [
+                    ("channel", format!("p_{uid}")),
+                    ("seq", self.seq.to_string()),
+                    ("partition", "-2".to_owned()),
+                    ("clientid", self.client_id.clone()),
+                    ("viewer_uid", uid.to_string()),
+                    ("uid", uid.to_string()),
+                    ("state", "active".to_owned()),
+                    ("idle", "0".to_owned()),
+                    ("cap", "8".to_owned()),
+                    ("msgs_recv", self.stats.events.to_string()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
                 if let Some((token, pool)) = &self.sticky {
-                    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                    url.push_str(&format!("&sticky_token={}", enc(token)));
+                    query.push(("sticky_token".to_owned(), token.clone()));
                     if let Some(pool) = pool {
-                        url.push_str(&format!("&sticky_pool={}", enc(pool)));
+                        query.push(("sticky_pool".to_owned(), pool.clone()));
                     }
                 }
-                url
+                format!("{}{}", base.trim_end_matches('/'), PollTarget::Pull { query })
             }
         };
         text.parse().map_err(|err| ConfigError::BadBase { url: text, reason: format!("{err}") })

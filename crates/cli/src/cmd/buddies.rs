@@ -20,11 +20,11 @@ pub(crate) struct Args {
     json: bool,
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
         let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
         let client = args.connect.connect(config).await?;
-        let list = client.buddy_list().await.map_err(|e| e.to_string())?;
+        let list = client.buddy_list().await?;
         let me = client.uid();
         let rows: Vec<(String, String, &str, Option<String>)> = list
             .user_infos
@@ -50,11 +50,11 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
                 .iter()
                 .map(|(uid, name, state, status)| json!({"uid": uid, "name": name, "state": state, "status": status}))
                 .collect();
-            writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default()).map_err(|e| e.to_string())?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
         } else {
             for (uid, name, state, status) in &rows {
                 let status = status.as_deref().map(|s| format!("  {s}")).unwrap_or_default();
-                writeln!(out, "{uid:>8}  {name:<24} {state:<8}{status}").map_err(|e| e.to_string())?;
+                writeln!(out, "{uid:>8}  {name:<24} {state:<8}{status}")?;
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -34,12 +34,12 @@ pub(crate) struct Args {
     linger: HumanDuration,
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
         let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
         let client = args.connect.connect(config).await?;
-        let names = buddies(&client).await.map_err(|e| e.to_string())?;
-        let mut events = client.events().map_err(|e| e.to_string())?;
+        let names = buddies(&client).await?;
+        let mut events = client.events()?;
         say(&format!("logged in as {}. Type `UID message` or `NAME message`, /buddies, /quit.", client.uid()));
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         loop {

@@ -1,5 +1,6 @@
 //! Logging in (or restoring a session), as the client subcommands do it.
 
+use crate::cmd::WithContext;
 use std::path::PathBuf;
 
 use fbcomet::{Client, ClientConfig, SavedSession};
@@ -43,13 +44,13 @@ impl ConnectArgs {
         }
     }
 
-    /// A logged-in client, or a message saying why there is none.
-    pub(crate) async fn connect(&self, config: ClientConfig) -> Result<Client, String> {
+    /// A logged-in client, or an error saying why there is none.
+    pub(crate) async fn connect(&self, config: ClientConfig) -> super::Result<Client> {
         let client = match (&self.session, &self.email, &self.password) {
             (Some(path), _, _) => {
-                let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let saved = SavedSession::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-                let client = Client::restore(config, &saved).map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(path).context(|| path.display().to_string())?;
+                let saved = SavedSession::from_json(&text).context(|| path.display().to_string())?;
+                let client = Client::restore(config, &saved).context(|| path.display().to_string())?;
                 if let (Some(email), Some(password)) = (&self.email, &self.password) {
                     client.set_credentials(email, password);
                 }
@@ -57,12 +58,12 @@ impl ConnectArgs {
             }
             (None, Some(email), Some(password)) => {
                 let server = self.proxy.as_ref().unwrap_or(&self.server);
-                Client::login(config, email, password).await.map_err(|e| format!("{e} (server {server})"))?
+                Client::login(config, email, password).await.context(|| format!("cannot log in at {server}"))?
             }
-            _ => return Err("say who to be: --email and --password, or --session FILE".to_owned()),
+            _ => return Err("say who to be: --email and --password, or --session FILE".into()),
         };
         if let Some(path) = &self.save_session {
-            std::fs::write(path, client.save().to_json()).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::write(path, client.save().to_json()).context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(client)
     }

@@ -52,10 +52,10 @@ pub(crate) struct Args {
     show_errors: usize,
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     match &args.lines {
-        Some(path) => run_lines(path, &args),
-        None => run_files(&args),
+        Some(path) => Ok(run_lines(path, &args)?),
+        None => Ok(run_files(&args)?),
     }
 }
 

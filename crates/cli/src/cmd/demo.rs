@@ -1,5 +1,6 @@
 //! `fbcomet demo`: everything, on the embedded default, in a few seconds.
 
+use crate::cmd::WithContext;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -95,28 +96,21 @@ fn summary(reply: &Reply) -> String {
     format!("{} {} ({} bytes)", reply.status, if text.contains("<html") { "HTML page" } else { "text" }, body.len())
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     let transcript = Arc::new(Transcript { start: Instant::now(), wire: !args.no_wire });
     let runtime = crate::cmd::util::runtime()?;
     let result = runtime.block_on(async {
         match timeout(Duration::from_secs(60), demo(transcript.clone())).await {
             Ok(result) => result,
-            Err(_) => Err("the demo took over a minute".to_owned()),
+            Err(_) => Err("the demo took over a minute".into()),
         }
     });
-    match result {
-        Ok(summary) => {
-            println!("\n{summary}.\nDone in {:.2}s.", transcript.start.elapsed().as_secs_f64());
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(err) => {
-            eprintln!("fbcomet: the demo failed: {err}");
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    let summary = result.context(|| "the demo failed".to_owned())?;
+    println!("\n{summary}.\nDone in {:.2}s.", transcript.start.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn demo(transcript: Arc<Transcript>) -> Result<String, String> {
+async fn demo(transcript: Arc<Transcript>) -> super::Result<String> {
     let chat = chat(&transcript).await?;
     let replay = replay(&transcript).await?;
     Ok(format!("{chat}; {replay}"))
@@ -132,7 +126,7 @@ async fn tapped<H: Handler>(handler: H, t: &Arc<Transcript>) -> io::Result<Serve
 }
 
 /// Part 1: Alice and Bob on the emulated service.
-async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
+async fn chat(t: &Arc<Transcript>) -> super::Result<String> {
     let world = World::default();
     let emulator = Emulator::new(&world, EmulatorConfig::with_hold(Duration::from_secs(2)));
     let server = tapped(emulator.clone(), t).await.map_err(|e| format!("cannot start the emulator: {e}"))?;
@@ -141,9 +135,9 @@ async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
 
     let config =
         ClientConfig { presence_interval: None, ..ClientConfig::new(url.parse().map_err(|e| format!("{e}"))?) };
-    let alice = Client::login(config.clone(), "alice@example.com", "alice").await.map_err(|e| e.to_string())?;
+    let alice = Client::login(config.clone(), "alice@example.com", "alice").await?;
     t.say("alice", format!("logged in: uid {}, channel {:02}", alice.uid(), alice.session().channel));
-    let bob = Client::login(config, "bob@example.com", "bob").await.map_err(|e| e.to_string())?;
+    let bob = Client::login(config, "bob@example.com", "bob").await?;
     t.say("bob", format!("logged in: uid {}, channel {:02}", bob.uid(), bob.session().channel));
 
     // Both start listening; what arrives is printed and passed on.
@@ -156,7 +150,7 @@ async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
     }
 
     for (name, client) in [("alice", &alice), ("bob", &bob)] {
-        let list = client.buddy_list().await.map_err(|e| e.to_string())?;
+        let list = client.buddy_list().await?;
         let friends: Vec<String> = list
             .user_infos
             .iter()
@@ -180,16 +174,16 @@ async fn chat(t: &Arc<Transcript>) -> Result<String, String> {
             if from_alice { (&alice, "alice", &mut bob_rx) } else { (&bob, "bob", &mut alice_rx) };
         let to = if from_alice { bob.uid() } else { alice.uid() };
         t.say(name, "starts typing");
-        sender.typing(to, true).await.map_err(|e| e.to_string())?;
+        sender.typing(to, true).await?;
         expect(receiver, |e| matches!(e, ClientEvent::Typing { typing: true, .. })).await?;
         t.say(name, format!("says {text:?}"));
-        sender.send(to, text).await.map_err(|e| e.to_string())?;
+        sender.send(to, text).await?;
         let got = expect(receiver, |e| matches!(e, ClientEvent::Message { own_echo: false, .. })).await?;
         match got {
             ClientEvent::Message { message, .. } if message.text == text => {
                 t.say("check", "the text arrived intact (&, quotes, %, =, +, markup and emoji included)");
             }
-            other => return Err(format!("the message changed on the way: {other:?}")),
+            other => return Err(format!("the message changed on the way: {other:?}").into()),
         }
         messages += 1;
     }
@@ -202,8 +196,8 @@ fn listen(
     client: Client,
     name: &'static str,
     t: Arc<Transcript>,
-) -> Result<mpsc::UnboundedReceiver<ClientEvent>, String> {
-    let mut events = client.events().map_err(|e| e.to_string())?;
+) -> super::Result<mpsc::UnboundedReceiver<ClientEvent>> {
+    let mut events = client.events()?;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(event) = events.next().await {
@@ -236,20 +230,20 @@ fn listen(
 async fn expect(
     rx: &mut mpsc::UnboundedReceiver<ClientEvent>,
     wanted: impl Fn(&ClientEvent) -> bool,
-) -> Result<ClientEvent, String> {
+) -> super::Result<ClientEvent> {
     loop {
         match timeout(Duration::from_secs(10), rx.recv()).await {
             Ok(Some(event)) if wanted(&event) => return Ok(event),
             Ok(Some(_)) => {}
-            Ok(None) => return Err("the event stream ended".to_owned()),
-            Err(_) => return Err("nothing arrived within 10 s".to_owned()),
+            Ok(None) => return Err("the event stream ended".into()),
+            Err(_) => return Err("nothing arrived within 10 s".into()),
         }
     }
 }
 
 /// Part 2: the captured 2008 session, replayed to the receiver.
-async fn replay(t: &Arc<Transcript>) -> Result<String, String> {
-    let session = Session::parse(CAPTURED, "2008-multi-event-frame.json").map_err(|e| e.to_string())?;
+async fn replay(t: &Arc<Transcript>) -> super::Result<String> {
+    let session = Session::parse(CAPTURED, "2008-multi-event-frame.json")?;
     let expected: usize = session
         .exchanges
         .iter()
@@ -265,8 +259,7 @@ async fn replay(t: &Arc<Transcript>) -> Result<String, String> {
         session.provenance.split(" (").next().unwrap_or("pidgin-facebookchat")
     ));
     let config = Config::new(session.uid, Endpoint::channel(session.channel.unwrap_or(15)).with_base(server.url()));
-    let mut listener = Listener::new(config, fbcomet_http::HttpClient::new(fbcomet_http::HttpConfig::default()))
-        .map_err(|e| e.to_string())?;
+    let mut listener = Listener::new(config, fbcomet_http::HttpClient::new(fbcomet_http::HttpConfig::default()))?;
     let received = Mutex::new(0usize);
     let receive = async {
         while let Some(output) = listener.next().await {
@@ -296,7 +289,7 @@ async fn replay(t: &Arc<Transcript>) -> Result<String, String> {
     };
     let received = *received.lock().unwrap_or_else(|e| e.into_inner());
     if received != expected || !report.unmatched.is_empty() {
-        return Err(format!("the receiver got {received} of {expected} events: {report}"));
+        return Err(format!("the receiver got {received} of {expected} events: {report}").into());
     }
     Ok(format!("the captured session gave its {received} events once and in order, in {} polls", stats.polls))
 }

@@ -2,11 +2,11 @@
 //! developer tools become replayable sessions, and sessions open in any HAR
 //! viewer (HAR 1.2).
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use base64::Engine;
+use fbcomet_codec::{ChatHost, PollTarget};
 use fbcomet_mock::{Dialect, Exchange, Fault, RequestSpec, ResponseSpec, Session};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -181,32 +181,23 @@ fn minus_one() -> i64 {
 
 const KEPT_HEADERS: &[&str] = &["content-type", "set-cookie", "location", "cookie", "user-agent"];
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     let result = match args.command {
         Command::Import { har, out, chat_only } => import(&har, &out, chat_only),
         Command::Export { session, out } => export(&session, &out),
     };
-    match result {
-        Ok(message) => {
-            println!("{message}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(err) => {
-            eprintln!("fbcomet: {err}");
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    println!("{}", result?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn is_chat(path: &str) -> bool {
-    path.starts_with("/x/")
-        || path.starts_with("/pull")
+    PollTarget::parse(path).is_some()
         || path.starts_with("/ajax/")
         || path.starts_with("/login.php")
         || path.starts_with("/home.php")
 }
 
-fn import(har_path: &Path, out: &Path, chat_only: bool) -> Result<String, String> {
+fn import(har_path: &Path, out: &Path, chat_only: bool) -> super::Result<String> {
     let text = std::fs::read_to_string(har_path).map_err(|e| format!("{}: {e}", har_path.display()))?;
     let har: Har = serde_json::from_str(&text).map_err(|e| format!("{}: not a HAR file: {e}", har_path.display()))?;
     let mut exchanges = Vec::new();
@@ -290,7 +281,7 @@ fn import(har_path: &Path, out: &Path, chat_only: bool) -> Result<String, String
         exchanges,
     };
     let json = session.to_json();
-    Session::parse(&json, "the imported session").map_err(|e| e.to_string())?;
+    Session::parse(&json, "the imported session")?;
     std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!("imported {} exchanges into {}", session.exchanges.len(), out.display()))
 }
@@ -305,32 +296,21 @@ fn who(exchanges: &[Exchange]) -> (u64, Option<u32>) {
         return (s.uid, Some(s.channel));
     }
     for e in exchanges {
-        // /pull?channel=p_UID&...
-        if let Some(query) = e.request.path.strip_prefix("/pull?")
-            && let Some(uid) = url::form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == "channel")
-                .and_then(|(_, v)| v.strip_prefix("p_")?.parse().ok())
+        if let Some(target) = PollTarget::parse(&e.request.path)
+            && let Some(uid) = target.uid()
         {
-            return (uid, None);
-        }
-        // /x/{ANY}/false/p_UID=SEQ
-        if let Some((uid, _)) = e.request.path.rsplit('/').next().and_then(|l| l.strip_prefix("p_")?.split_once('='))
-            && let Ok(uid) = uid.parse()
-        {
-            let channel = e
-                .request
-                .host
-                .as_deref()
-                .and_then(fbcomet_mock::host_class)
-                .and_then(|c| c.strip_prefix("channel")?.parse().ok());
+            let channel = match (&target, e.request.host.as_deref().and_then(ChatHost::parse)) {
+                (PollTarget::Channel { .. }, Some(ChatHost::Channel { number, .. })) => Some(number),
+                _ => None,
+            };
             return (uid, channel);
         }
     }
     (0, None)
 }
 
-fn export(session_path: &Path, out: &Path) -> Result<String, String> {
-    let session = Session::load(session_path).map_err(|e| e.to_string())?;
+fn export(session_path: &Path, out: &Path) -> super::Result<String> {
+    let session = Session::load(session_path)?;
     // 2008-05-19 12:00:00 UTC, the day of the pidgin captures.
     let mut clock_ms: u64 = 1_211_198_400_000;
     let entries: Vec<Entry> = session
@@ -420,7 +400,7 @@ fn export(session_path: &Path, out: &Path) -> Result<String, String> {
             entries,
         },
     };
-    let json = serde_json::to_string_pretty(&har).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&har)?;
     std::fs::write(out, json + "\n").map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!("exported {} entries to {}", har.log.entries.len(), out.display()))
 }

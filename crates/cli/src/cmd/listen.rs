@@ -40,12 +40,12 @@ pub(crate) struct Args {
     presence_every: HumanDuration,
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
         let mut config = args.connect.config();
         config.presence_interval = (!args.presence_every.0.is_zero()).then_some(args.presence_every.0);
         let client = args.connect.connect(config).await?;
-        let mut events = client.events().map_err(|e| e.to_string())?;
+        let mut events = client.events()?;
         let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t.0);
         let mut messages = 0;
         loop {
@@ -73,12 +73,12 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
             let mut out = io::stdout().lock();
             if args.json {
                 if let Some(value) = event_json(&event) {
-                    writeln!(out, "{value}").map_err(|e| e.to_string())?;
+                    writeln!(out, "{value}")?;
                 }
             } else if let Some(line) = event_line(&event, client.uid()) {
-                writeln!(out, "{} {line}", clock()).map_err(|e| e.to_string())?;
+                writeln!(out, "{} {line}", clock())?;
             }
-            out.flush().map_err(|e| e.to_string())?;
+            out.flush()?;
             if lost {
                 return Ok(ExitCode::FAILURE);
             }

@@ -1,6 +1,6 @@
 //! `fbcomet record`: a recording proxy that writes session fixtures.
 
-use std::io;
+use crate::cmd::WithContext;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,19 +44,15 @@ pub(crate) struct Args {
     timeout: Option<HumanDuration>,
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     if args.upstream.scheme() != "http" {
         eprintln!("fbcomet: --upstream must be an http:// URL, not {}", args.upstream);
-        return Ok(ExitCode::from(2));
+        return Ok(ExitCode::from(2)); // a usage error
     }
     runtime()?.block_on(async {
-        let server = match RecordServer::bind(args.addr, args.upstream.clone(), ServerConfig::default()).await {
-            Ok(server) => server,
-            Err(err) => {
-                eprintln!("fbcomet: cannot listen on {}: {err}", args.addr);
-                return Ok(ExitCode::FAILURE);
-            }
-        };
+        let server = RecordServer::bind(args.addr, args.upstream.clone(), ServerConfig::default())
+            .await
+            .context(|| format!("cannot listen on {}", args.addr))?;
         announce(&server.url())?;
         let recorder = server.recorder().clone();
         let progress = StatusLine::start(move || format!("recording: {} exchanges", recorder.len()));
@@ -79,10 +75,7 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
             session.uid = found.uid;
             session.channel = Some(found.channel);
         }
-        if let Err(err) = std::fs::write(&args.out, session.to_json()) {
-            eprintln!("fbcomet: cannot write {}: {err}", args.out.display());
-            return Ok(ExitCode::FAILURE);
-        }
+        std::fs::write(&args.out, session.to_json()).context(|| format!("cannot write {}", args.out.display()))?;
         println!("recorded {} exchanges to {}", session.exchanges.len(), args.out.display());
         Ok(ExitCode::SUCCESS)
     })

@@ -1,5 +1,6 @@
 //! `fbcomet replay`: serve a captured session the way the service behaved.
 
+use crate::cmd::WithContext;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -76,14 +77,8 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     if speed.is_finite() && speed >= 0.0 { Ok(speed) } else { Err("the speed must be 0 or more".to_owned()) }
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
-    let session = match Session::load(&args.fixture) {
-        Ok(session) => session,
-        Err(err) => {
-            eprintln!("fbcomet: {err}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+pub(crate) fn run(args: Args) -> super::Result {
+    let session = Session::load(&args.fixture)?;
     let mut config =
         ReplayConfig::default().speed(args.speed).mode(if args.lenient { Mode::Lenient } else { Mode::Strict });
     for field in &args.ignore {
@@ -95,16 +90,12 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
     runtime()?.block_on(serve(args, session, config))
 }
 
-async fn serve(args: Args, session: Session, config: ReplayConfig) -> io::Result<ExitCode> {
+async fn serve(args: Args, session: Session, config: ReplayConfig) -> super::Result {
     let strict = config.mode == Mode::Strict;
     let total = session.exchanges.len();
-    let server = match ReplayServer::bind(args.addr, session, config, ServerConfig::default()).await {
-        Ok(server) => server,
-        Err(err) => {
-            eprintln!("fbcomet: cannot listen on {}: {err}", args.addr);
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let server = ReplayServer::bind(args.addr, session, config, ServerConfig::default())
+        .await
+        .context(|| format!("cannot listen on {}", args.addr))?;
     announce(&server.url())?;
     let report = server.report_handle();
     let progress = StatusLine::start(move || {

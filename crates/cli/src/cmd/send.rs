@@ -34,7 +34,7 @@ pub(crate) struct Args {
     json: bool,
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     let texts: Vec<String> = match &args.text {
         Some(text) => vec![text.clone()],
         None => {
@@ -50,14 +50,13 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
                 Ok(sent) => {
                     let mut out = io::stdout().lock();
                     if args.json {
-                        writeln!(out, "{}", json!({"to": args.to, "msg_id": sent.msg_id, "attempts": sent.attempts}))
-                            .map_err(|e| e.to_string())?;
+                        writeln!(out, "{}", json!({"to": args.to, "msg_id": sent.msg_id, "attempts": sent.attempts}))?;
                     } else {
-                        writeln!(out, "sent to {} (msg_id {})", args.to, sent.msg_id).map_err(|e| e.to_string())?;
+                        writeln!(out, "sent to {} (msg_id {})", args.to, sent.msg_id)?;
                     }
                 }
                 Err(err) => {
-                    eprintln!("fbcomet: not sent to {}: {err}", args.to);
+                    eprintln!("fbcomet: not sent to {}: {}", args.to, super::report(&err));
                     failed += 1;
                 }
             }

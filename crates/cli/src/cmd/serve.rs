@@ -1,5 +1,6 @@
 //! `fbcomet serve`: the emulated 2008 chat service.
 
+use crate::cmd::WithContext;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,15 +65,9 @@ pub(crate) struct Args {
     timeout: Option<HumanDuration>,
 }
 
-pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> super::Result {
     let world = match &args.world {
-        Some(path) => match World::load(path) {
-            Ok(world) => world,
-            Err(err) => {
-                eprintln!("fbcomet: {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-        },
+        Some(path) => World::load(path)?,
         None => World::default(),
     };
     let config = EmulatorConfig {
@@ -86,13 +81,9 @@ pub(crate) fn run(args: Args) -> io::Result<ExitCode> {
         faults: args.faults.random_faults(),
     };
     runtime()?.block_on(async {
-        let server = match EmulatorServer::bind(args.addr, &world, config, ServerConfig::default()).await {
-            Ok(server) => server,
-            Err(err) => {
-                eprintln!("fbcomet: cannot listen on {}: {err}", args.addr);
-                return Ok(ExitCode::FAILURE);
-            }
-        };
+        let server = EmulatorServer::bind(args.addr, &world, config, ServerConfig::default())
+            .await
+            .context(|| format!("cannot listen on {}", args.addr))?;
         announce(&server.url())?;
         let users: Vec<String> = world.users.iter().map(|u| format!("{} ({})", u.email, u.uid)).collect();
         println!("users: {}", users.join(", "));

@@ -104,18 +104,9 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
 
-/// Runs a command's async work; an error is printed as `fbcomet: ...` and
-/// the exit status is 1.
-pub(crate) fn run_async(
-    work: impl std::future::Future<Output = Result<std::process::ExitCode, String>>,
-) -> std::io::Result<std::process::ExitCode> {
-    match runtime()?.block_on(work) {
-        Ok(code) => Ok(code),
-        Err(err) => {
-            eprintln!("fbcomet: {err}");
-            Ok(std::process::ExitCode::FAILURE)
-        }
-    }
+/// Runs a command's async work on a new runtime.
+pub(crate) fn run_async(work: impl std::future::Future<Output = super::Result>) -> super::Result {
+    runtime()?.block_on(work)
 }
 
 /// A live status line on standard error while it lives, where standard
