@@ -79,7 +79,10 @@ async fn two_users_chat_both_ways_with_echoes_and_typing() {
     let mut bob_events = online(&server, &bob).await;
 
     alice.typing(BOB, true).await.expect("typing");
-    assert_eq!(next(&mut bob_events).await, ClientEvent::Typing { from: ALICE, typing: true });
+    assert_eq!(
+        next(&mut bob_events).await,
+        ClientEvent::Typing { from: ALICE, name: Some("Alice Example".to_owned()), typing: true }
+    );
 
     let text = "hi Bob & \"all\" <3 caf\u{e9} \u{1F600}";
     alice.send(BOB, text).await.expect("send");

@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fbcomet::{Client, ClientConfig, ClientEvent};
+use fbcomet::{Client, ClientConfig, ClientEvent, Person};
 
 /// Logs in, prints the buddy list, then prints presence changes (the buddy
 /// list fetched every `every`) until `changes` of them were seen. Returns
@@ -39,7 +39,7 @@ pub(crate) async fn run(
         match events.next().await {
             Some(ClientEvent::PresenceChanged { online, offline }) => {
                 seen += 1;
-                say(format!("online: {online:?}, offline: {offline:?}"));
+                say(format!("online: [{}], offline: [{}]", people(&online), people(&offline)));
             }
             Some(ClientEvent::SessionLost { reason }) => return Err(reason.into()),
             Some(_) => {}
@@ -47,6 +47,11 @@ pub(crate) async fn run(
         }
     }
     Ok(lines)
+}
+
+/// `Name (uid), ...`.
+fn people(list: &[Person]) -> String {
+    list.iter().map(|p| format!("{} ({})", p.name.as_deref().unwrap_or("?"), p.uid)).collect::<Vec<_>>().join(", ")
 }
 
 #[tokio::main]

@@ -27,6 +27,10 @@ pub enum Error {
     /// The receiver's configuration cannot work.
     #[error("{0}")]
     Config(#[from] ConfigError),
+    /// An event stream was asked for outside a tokio runtime (its driver
+    /// runs as a task).
+    #[error("an event stream needs a tokio runtime")]
+    NoRuntime,
 }
 
 impl Error {

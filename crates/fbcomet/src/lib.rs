@@ -37,7 +37,7 @@ mod client;
 mod events;
 
 pub use client::{Client, ClientConfig, Error};
-pub use events::{ClientEvent, Events};
+pub use events::{ClientEvent, Events, Person};
 
 pub use fbcomet_codec::{BuddyList, Message, Presence};
 pub use fbcomet_sender::{SavedSession, Sent, Session};

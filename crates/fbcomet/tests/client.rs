@@ -178,8 +178,8 @@ async fn the_buddy_watcher_prints_the_list_and_the_changes() {
         [
             "1002 Bob B (online)",
             "1003 Carol C (offline)",
-            "online: [1002], offline: []",
-            "online: [1003], offline: [1002]"
+            "online: [Bob B (1002)], offline: []",
+            "online: [Carol C (1003)], offline: [Bob B (1002)]"
         ]
     );
     let report = server.shutdown().await;

@@ -108,6 +108,12 @@ pub struct Config {
     /// Drop the echoes of messages this user sent (they are flagged either
     /// way).
     pub drop_own_echoes: bool,
+    /// Stop polling after an [`Output::Gap`](crate::Output::Gap) until the
+    /// application has recovered what it could
+    /// ([`Receiver::resume_after_gap`](crate::Receiver::resume_after_gap));
+    /// the receiver then reports what stayed lost
+    /// ([`Output::GapSettled`](crate::Output::GapSettled)).
+    pub pause_on_gap: bool,
     /// Seed of the random parts (cache busters, jitter); random when `None`.
     pub rng_seed: Option<u64>,
 }
@@ -124,8 +130,9 @@ impl Config {
             hold_margin: Duration::from_secs(15),
             backoff: Backoff::default(),
             give_up_after: Duration::from_secs(300),
-            dedup_memory: 4096,
+            dedup_memory: 16_384,
             drop_own_echoes: false,
+            pause_on_gap: false,
             rng_seed: None,
         }
     }

@@ -1,6 +1,15 @@
-//! A bounded memory of delivered message ids.
+//! A bounded memory of delivered messages, by what identifies one: its
+//! sender and the id the sender gave it.
 
 use std::collections::{HashSet, VecDeque};
+
+use fbcomet_codec::Message;
+
+/// What identifies a message: `SENDER:MSGID`. Ids are the sender's choice,
+/// so two senders can use the same one; `None` for a message without an id.
+pub fn message_key(message: &Message<'_>) -> Option<String> {
+    message.msg_id.as_deref().map(|id| format!("{}:{id}", message.from))
+}
 
 /// A bounded memory of message ids: remembers the last `capacity`,
 /// forgetting the oldest first. The receiver drops duplicates with it; an
@@ -17,6 +26,11 @@ impl Dedup {
     /// A memory of `capacity` ids (at least one).
     pub fn new(capacity: usize) -> Self {
         Self { order: VecDeque::new(), seen: HashSet::new(), capacity: capacity.max(1) }
+    }
+
+    /// Whether `id` is remembered.
+    pub fn contains(&self, id: &str) -> bool {
+        self.seen.contains(id)
     }
 
     /// Records `id`; `false` when it was seen already.

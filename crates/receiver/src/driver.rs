@@ -90,6 +90,19 @@ impl Listener {
         self.core.renew(Instant::now(), seq, channel);
     }
 
+    /// After [`Output::Gap`](crate::Output::Gap) with
+    /// [`Config::pause_on_gap`](crate::Config::pause_on_gap): see
+    /// [`Receiver::resume_after_gap`].
+    pub fn resume_after_gap(&mut self, recovered: impl IntoIterator<Item = String>) {
+        self.core.resume_after_gap(Instant::now(), recovered);
+    }
+
+    /// Records messages the application delivered itself; see
+    /// [`Receiver::mark_delivered`].
+    pub fn mark_delivered(&mut self, keys: impl IntoIterator<Item = String>) {
+        self.core.mark_delivered(keys);
+    }
+
     /// Stops: the poll under way is cancelled and [`next`](Self::next)
     /// returns `None` from now on.
     pub fn shutdown(&mut self) {

@@ -44,7 +44,7 @@
 //! rx.handle_status(poll.id, now, 200);
 //! rx.handle_data(poll.id, now, br#"for (;;);{"t":"refresh","seq":4}"#);
 //! rx.handle_end(poll.id, now);
-//! assert_eq!(rx.poll_output(), None);
+//! assert_eq!(rx.poll_output(), Some(Output::Ready { seq: 4 }));
 //! let next = rx.poll_transmit(now).expect("the next poll, at once");
 //! assert!(next.url.as_str().ends_with("/p_1001=4"));
 //! ```
@@ -90,7 +90,7 @@ mod driver;
 mod receiver;
 
 pub use config::{Backoff, Config, Endpoint, SeqPolicy};
-pub use dedup::Dedup;
+pub use dedup::{Dedup, message_key};
 #[cfg(feature = "listener")]
 pub use driver::Listener;
 pub use receiver::{Cause, ConfigError, Delivery, Failure, Output, PollId, PollRequest, Receiver, Stats};

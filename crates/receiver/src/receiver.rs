@@ -1,6 +1,6 @@
 //! The receiver's state machine: no IO, no clock.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::backoff::{retry_delay, server_backoff};
 use crate::config::{Config, Endpoint, SeqPolicy};
-use crate::dedup::Dedup;
+use crate::dedup::{Dedup, message_key};
 
 /// Identifies one poll, so that a late answer to an abandoned poll is told
 /// apart from the answer to the current one.
@@ -169,6 +169,40 @@ pub enum Output {
         /// The wait before the next poll.
         wait: Duration,
     },
+    /// The first answer came: the receiver knows where it stands in the
+    /// channel, and the server has seen it poll (it counts as online).
+    /// Messages sent to the user from now on reach it.
+    Ready {
+        /// The seq polled next.
+        seq: i64,
+    },
+    /// The server moved the receiver past events it never delivered: a
+    /// `refresh` (or `fullReload`, or a `/pull` frame's `seq`) ahead of the
+    /// seq polled, after the receiver had a position. `missed` events, from
+    /// seq `from` up to (not including) `to`, are gone from the channel;
+    /// history may still hold the messages among them. With
+    /// [`Config::pause_on_gap`] polling waits for
+    /// [`Receiver::resume_after_gap`].
+    Gap {
+        /// The seq that was polled.
+        from: i64,
+        /// The seq polling goes on from.
+        to: i64,
+        /// How many events were skipped.
+        missed: u64,
+    },
+    /// What became of a gap once the application recovered what it could
+    /// and the next answer came: `recovered` of the `missed` events came
+    /// back through history, `lost` did not (typing notices, which history
+    /// does not keep, are among them).
+    GapSettled {
+        /// Events skipped.
+        missed: u64,
+        /// Of them, recovered through history.
+        recovered: u64,
+        /// Of them, lost for good.
+        lost: u64,
+    },
     /// Nothing succeeded for too long: the receiver stopped.
     Lost {
         /// The last failure.
@@ -211,6 +245,8 @@ pub struct Stats {
     pub retries: u64,
     /// Body bytes received.
     pub bytes: u64,
+    /// Events skipped by the server (in gaps).
+    pub missed: u64,
     /// The last failure.
     pub last_error: Option<Failure>,
 }
@@ -264,8 +300,29 @@ pub struct Receiver {
     backoffs: u32,
     last_success: Instant,
     dedup: Dedup,
+    /// Whether the seq polled is a position in the channel (not -1 or a
+    /// default start): a jump ahead of it is then a gap.
+    positioned: bool,
+    /// Whether a first answer came.
+    ready: bool,
+    gap: Option<GapState>,
     outputs: VecDeque<Output>,
     stats: Stats,
+}
+
+/// A gap being recovered.
+#[derive(Debug)]
+struct GapState {
+    missed: u64,
+    /// What the application recovered through history (for every gap
+    /// joined into this one).
+    recovered: HashSet<String>,
+    /// Recovered messages that the channel delivered after all: they were
+    /// not in the gap but after it.
+    after_gap: u64,
+    /// Resumed after the poll with this id was sent: the first answer to
+    /// a later poll settles it.
+    resumed_after: Option<u64>,
 }
 
 impl fmt::Debug for Receiver {
@@ -306,6 +363,9 @@ impl Receiver {
             backoffs: 0,
             last_success: now,
             dedup: Dedup::new(config.dedup_memory),
+            positioned: config.start_seq.is_some(),
+            ready: false,
+            gap: None,
             outputs: VecDeque::new(),
             stats: Stats::default(),
             config,
@@ -465,6 +525,15 @@ impl Receiver {
         let (delay, pause) = (flight.next_delay, flight.pause);
         self.failures = 0;
         self.last_success = now;
+        if !self.ready {
+            self.ready = true;
+            self.outputs.push_back(Output::Ready { seq: self.seq });
+        }
+        if let Some(gap) = &self.gap
+            && gap.resumed_after.is_some_and(|after| id.0 > after)
+        {
+            self.settle_gap();
+        }
         self.state = if pause { State::Paused } else { State::Ready(now + delay) };
     }
 
@@ -534,16 +603,26 @@ impl Receiver {
                 for (i, event) in events.into_iter().enumerate() {
                     self.deliver(event, base + i as i64);
                 }
-                self.seq = frame.seq.unwrap_or(match self.config.seq_policy {
+                let counted = match self.config.seq_policy {
                     SeqPolicy::CountEvents => base + count,
                     SeqPolicy::CountResponses => base + 1,
-                });
+                };
+                // Where a first frame's events stood is a guess: its own
+                // seq positions the receiver, it does not reveal a gap.
+                let positioned = self.positioned;
+                self.seq = counted;
+                match frame.seq {
+                    Some(seq) if positioned => self.move_to(seq),
+                    Some(seq) => self.seq = seq,
+                    None => {}
+                }
+                self.positioned = true;
             }
             FrameKind::Continue => self.stats.continues += 1,
             FrameKind::Refresh { reason } => {
                 self.stats.refreshes += 1;
                 match frame.seq {
-                    Some(seq) => self.seq = seq,
+                    Some(seq) => self.move_to(seq),
                     None => {
                         self.outputs.push_back(Output::RenewNeeded { reason, error: None });
                         self.set_pause();
@@ -556,7 +635,7 @@ impl Receiver {
             }
             FrameKind::FullReload => {
                 if let Some(seq) = frame.seq {
-                    self.seq = seq;
+                    self.move_to(seq);
                 }
                 self.sticky = None;
                 self.outputs.push_back(Output::Resync { seq: self.seq });
@@ -581,6 +660,86 @@ impl Receiver {
         }
     }
 
+    /// The server says to poll `seq` next. Ahead of a position, the events
+    /// between are a gap.
+    fn move_to(&mut self, seq: i64) {
+        let from = self.seq;
+        self.seq = seq;
+        if !self.positioned || from < 0 {
+            self.positioned = true;
+            return;
+        }
+        if seq <= from {
+            return;
+        }
+        let missed = (seq - from) as u64;
+        tracing::warn!(from, to = seq, missed, "the server skipped events");
+        self.stats.missed += missed;
+        self.outputs.push_back(Output::Gap { from, to: seq, missed });
+        if self.config.pause_on_gap {
+            // A gap before the last one settled (the window moved on again
+            // during the recovery) joins it: one recovery more, one count.
+            let gap = self.gap.get_or_insert_with(|| GapState {
+                missed: 0,
+                recovered: HashSet::new(),
+                after_gap: 0,
+                resumed_after: None,
+            });
+            gap.missed += missed;
+            gap.resumed_after = None;
+            self.set_pause();
+        } else {
+            self.outputs.push_back(Output::GapSettled { missed, recovered: 0, lost: missed });
+        }
+    }
+
+    /// After an [`Output::Gap`] with [`Config::pause_on_gap`]: the
+    /// application recovered the messages keyed `recovered` (see
+    /// [`message_key`](crate::message_key)) and delivered them itself.
+    /// Polling resumes; the channel's copies of them are dropped, and the
+    /// next answer settles the gap ([`Output::GapSettled`]).
+    pub fn resume_after_gap(&mut self, now: Instant, recovered: impl IntoIterator<Item = String>) {
+        let Some(gap) = &mut self.gap else { return };
+        for key in recovered {
+            self.dedup.insert(&key);
+            gap.recovered.insert(key);
+        }
+        gap.resumed_after = Some(self.next_id);
+        match &mut self.state {
+            State::Paused => {
+                self.failures = 0;
+                self.last_success = now;
+                self.state = State::Ready(now);
+            }
+            // The answer that brought the gap is still coming in.
+            State::InFlight(flight) => flight.pause = false,
+            State::Ready(_) | State::Lost => {}
+        }
+    }
+
+    /// Records messages the application delivered itself (from history),
+    /// so that the channel's copies are dropped.
+    pub fn mark_delivered(&mut self, keys: impl IntoIterator<Item = String>) {
+        for key in keys {
+            self.dedup.insert(&key);
+        }
+    }
+
+    /// Whether the message keyed `key` was delivered (or marked so).
+    pub fn was_delivered(&self, key: &str) -> bool {
+        self.dedup.contains(key)
+    }
+
+    fn settle_gap(&mut self) {
+        let Some(gap) = self.gap.take() else { return };
+        let recovered = (gap.recovered.len() as u64).saturating_sub(gap.after_gap).min(gap.missed);
+        let lost = gap.missed - recovered;
+        if lost > 0 {
+            tracing::warn!(missed = gap.missed, recovered, lost, "events lost for good");
+        }
+        self.outputs.push_back(Output::GapSettled { missed: gap.missed, recovered, lost });
+    }
+
     fn set_pause(&mut self) {
         if let State::InFlight(f) = &mut self.state {
             f.pause = true;
@@ -588,9 +747,15 @@ impl Receiver {
     }
 
     fn deliver(&mut self, event: Event<'static>, seq: i64) {
-        if let Some(id) = event.msg_id()
-            && !self.dedup.insert(id)
+        if let Some(key) = event.as_message().and_then(message_key)
+            && !self.dedup.insert(&key)
         {
+            if let Some(gap) = &mut self.gap
+                && gap.resumed_after.is_some()
+                && gap.recovered.contains(&key)
+            {
+                gap.after_gap += 1;
+            }
             self.stats.duplicates += 1;
             return;
         }

@@ -12,12 +12,14 @@ struct Sim {
     now: Instant,
     events: Vec<Delivery>,
     other: Vec<Output>,
+    /// The seq of the `Ready` output, once it came.
+    ready: Option<i64>,
 }
 
 impl Sim {
     fn new(config: Config) -> Self {
         let now = Instant::now();
-        Sim { rx: Receiver::new(config, now).expect("config"), now, events: Vec::new(), other: Vec::new() }
+        Sim { rx: Receiver::new(config, now).expect("config"), now, events: Vec::new(), other: Vec::new(), ready: None }
     }
 
     fn channel() -> Self {
@@ -49,6 +51,10 @@ impl Sim {
         while let Some(output) = self.rx.poll_output() {
             match output {
                 Output::Event(d) => self.events.push(d),
+                Output::Ready { seq } => {
+                    assert_eq!(self.ready, None, "ready once");
+                    self.ready = Some(seq);
+                }
                 other => self.other.push(other),
             }
         }
@@ -461,4 +467,101 @@ fn one_poll_at_a_time() {
 fn a_base_that_makes_no_url_is_refused() {
     let err = Receiver::new(config(Endpoint::channel(7).with_base("not a url")), Instant::now()).unwrap_err();
     assert!(err.to_string().contains("is not a URL"), "{err}");
+}
+
+fn msg_from(from: u64, id: &str, text: &str) -> String {
+    msg(id, text).replace("\"from\":2002", &format!("\"from\":{from}"))
+}
+
+#[test]
+fn the_first_answer_makes_the_receiver_ready() {
+    let mut sim = Sim::channel();
+    let first = sim.poll();
+    sim.rx.handle_failure(first.id, sim.now, Failure::Connect("refused".into()));
+    sim.drain();
+    assert_eq!(sim.ready, None, "a failure is no answer");
+    sim.answer(REFRESH_5);
+    assert_eq!(sim.ready, Some(5));
+    sim.answer(CONTINUE);
+    assert_eq!(sim.ready, Some(5), "once");
+}
+
+#[test]
+fn a_refresh_ahead_of_a_position_is_a_gap_of_known_size() {
+    let mut sim = Sim::channel();
+    sim.answer(REFRESH_5);
+    assert!(sim.other.is_empty(), "the first refresh from -1 is a start, not a gap: {:?}", sim.other);
+    sim.answer(&frame(&[msg("1", "a"), msg("2", "b")]));
+    // Polling seq 7 now; the server's window moved on to 107.
+    sim.answer(r#"for (;;);{"t":"refresh","seq":107}"#);
+    assert_eq!(
+        sim.other,
+        [Output::Gap { from: 7, to: 107, missed: 100 }, Output::GapSettled { missed: 100, recovered: 0, lost: 100 }]
+    );
+    assert_eq!(seq_of(&sim.answer(CONTINUE)), "107", "polling goes on past the gap");
+    assert_eq!(sim.rx.stats().missed, 100);
+    // A refresh back (the server restarted its numbering) is no gap.
+    sim.other.clear();
+    sim.answer(r#"for (;;);{"t":"refresh","seq":3}"#);
+    assert!(sim.other.is_empty(), "{:?}", sim.other);
+}
+
+#[test]
+fn a_pull_frame_whose_seq_jumps_is_a_gap_too() {
+    let mut sim = Sim::new(config(Endpoint::pull()));
+    sim.answer(r#"for (;;); {"t":"lb","lb_info":{"sticky":"1","pool":"p"}}"#);
+    sim.answer(&format!(r#"for (;;); {{"t":"msg","seq":1,"ms":[{}]}}"#, msg("1", "a")));
+    assert!(sim.other.is_empty(), "{:?}", sim.other);
+    sim.answer(&format!(r#"for (;;); {{"t":"msg","seq":12,"ms":[{}]}}"#, msg("2", "b")));
+    assert_eq!(sim.other[0], Output::Gap { from: 2, to: 12, missed: 10 });
+}
+
+#[test]
+fn a_paused_gap_settles_with_what_history_recovered() {
+    let mut c = config(Endpoint::channel(7));
+    c.pause_on_gap = true;
+    let mut sim = Sim::new(c);
+    sim.answer(REFRESH_5);
+    sim.answer(&frame(&[msg("1", "a")]));
+    sim.answer(r#"for (;;);{"t":"refresh","seq":16}"#);
+    assert_eq!(sim.other, [Output::Gap { from: 6, to: 16, missed: 10 }]);
+    assert!(sim.rx.is_paused(), "waits for the application's recovery");
+    assert!(sim.rx.poll_transmit(sim.now + Duration::from_secs(60)).is_none());
+
+    // History gave back 7 messages: 6 from the gap, and one sent after it
+    // that the channel will deliver too.
+    let recovered: Vec<String> = (10..16).chain([99]).map(|n| format!("2002:{n}")).collect();
+    sim.rx.resume_after_gap(sim.now, recovered);
+    assert!(sim.rx.was_delivered("2002:12"));
+    sim.answer(&frame(&[msg("99", "after the gap"), msg("100", "new")]));
+    assert_eq!(sim.texts(), ["5:a", "17:new"], "the channel's copy of a recovered message is dropped");
+    assert_eq!(sim.other[1..], [Output::GapSettled { missed: 10, recovered: 6, lost: 4 }]);
+}
+
+#[test]
+fn duplicates_are_told_by_sender_and_id() {
+    let mut sim = Sim::channel();
+    sim.answer(REFRESH_5);
+    sim.answer(&frame(&[msg_from(2002, "7", "from Bob"), msg_from(2003, "7", "from Carol, same id")]));
+    sim.answer(&frame(&[msg_from(2002, "7", "from Bob")]));
+    assert_eq!(sim.texts(), ["5:from Bob", "6:from Carol, same id"]);
+    assert_eq!(sim.rx.stats().duplicates, 1);
+}
+
+#[test]
+fn a_gap_during_the_recovery_of_another_joins_it() {
+    let mut c = config(Endpoint::channel(7));
+    c.pause_on_gap = true;
+    let mut sim = Sim::new(c);
+    sim.answer(REFRESH_5);
+    sim.answer(&frame(&[msg("1", "a")]));
+    sim.answer(r#"for (;;);{"t":"refresh","seq":16}"#);
+    sim.rx.resume_after_gap(sim.now, (10..16).map(|n| format!("2002:{n}")));
+    // The window moved on again before the first answer after the recovery.
+    sim.answer(r#"for (;;);{"t":"refresh","seq":30}"#);
+    assert_eq!(sim.other, [Output::Gap { from: 6, to: 16, missed: 10 }, Output::Gap { from: 16, to: 30, missed: 14 }]);
+    assert!(sim.rx.is_paused());
+    sim.rx.resume_after_gap(sim.now, (16..30).map(|n| format!("2002:{n}")));
+    sim.answer(CONTINUE);
+    assert_eq!(sim.other[2..], [Output::GapSettled { missed: 24, recovered: 20, lost: 4 }]);
 }

@@ -209,12 +209,8 @@ fn listen(
                     let from = message.from_first_name.as_deref().unwrap_or("?");
                     t.say(name, format!("got from {from}: {:?}", message.text));
                 }
-                ClientEvent::Typing { from, typing } => {
-                    let who = World::default()
-                        .users
-                        .into_iter()
-                        .find(|u| u.uid == *from)
-                        .map_or(from.to_string(), |u| u.first_name);
+                ClientEvent::Typing { from, name: who, typing } => {
+                    let who = who.as_deref().and_then(|n| n.split(' ').next()).map_or(from.to_string(), str::to_owned);
                     t.say(name, format!("sees {who} {}", if *typing { "typing" } else { "stop typing" }));
                 }
                 _ => {}

@@ -3,17 +3,25 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use fbcomet::{ClientEvent, Message};
+use fbcomet::{ClientEvent, Message, Person};
 use serde_json::{Value, json};
 
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::{HumanDuration, run_async};
+use crate::cmd::util::{HumanDuration, printable, run_async};
 
 /// Log in and print events as they arrive: messages, typing, presence.
 ///
 /// Every message is printed once, in order, whatever the network does; the
-/// session is renewed by itself when the server asks. Readable lines by
-/// default, JSON lines with --json.
+/// session is renewed by itself when the server asks. Where the server
+/// skipped events (the listener fell behind its window), what history
+/// still held is printed, then a gap line with the number lost. Readable
+/// lines by default, with text from the network made safe for a terminal
+/// (control characters shown escaped, one message one line); JSON lines
+/// with --json, text exact.
+///
+/// Exit status: 0 when --count messages came (or at --timeout without
+/// --count), 1 when the session was lost, 3 when --timeout came before
+/// --count messages, 2 for usage errors.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fbcomet listen --email alice@example.com --password alice
@@ -27,7 +35,7 @@ pub(crate) struct Args {
     #[arg(long)]
     json: bool,
 
-    /// Stop after this many messages.
+    /// Stop after this many messages from others (own echoes are printed, not counted).
     #[arg(long, value_name = "N")]
     count: Option<usize>,
 
@@ -62,11 +70,14 @@ pub(crate) fn run(args: Args) -> super::Result {
                 event = next => event,
                 _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
             };
-            let Some(event) = event else { return Ok(ExitCode::SUCCESS) }; // the timeout
+            let Some(event) = event else {
+                // The timeout: short of --count is a failure of its own kind.
+                return Ok(if args.count.is_some() { ExitCode::from(TIMED_OUT) } else { ExitCode::SUCCESS });
+            };
             let Some(event) = event else {
                 return Ok(ExitCode::FAILURE); // the stream ended after SessionLost
             };
-            if matches!(event, ClientEvent::Message { .. }) {
+            if matches!(&event, ClientEvent::Message { message, .. } if message.from != client.uid()) {
                 messages += 1;
             }
             let lost = matches!(event, ClientEvent::SessionLost { .. });
@@ -86,6 +97,9 @@ pub(crate) fn run(args: Args) -> super::Result {
     })
 }
 
+/// The exit status when --timeout comes before --count messages.
+const TIMED_OUT: u8 = 3;
+
 fn clock() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
@@ -93,8 +107,13 @@ fn clock() -> String {
 
 fn name(message: &Message<'_>, from: bool) -> String {
     let (uid, name) = if from { (message.from, &message.from_name) } else { (message.to, &message.to_name) };
+    person(uid, name.as_deref())
+}
+
+/// `Name (uid)`, or the uid alone; the name made safe for a terminal.
+fn person(uid: u64, name: Option<&str>) -> String {
     match name {
-        Some(name) => format!("{name} ({uid})"),
+        Some(name) => format!("{} ({uid})", printable(name)),
         None => uid.to_string(),
     }
 }
@@ -103,17 +122,23 @@ fn name(message: &Message<'_>, from: bool) -> String {
 pub(crate) fn event_line(event: &ClientEvent, me: u64) -> Option<String> {
     Some(match event {
         ClientEvent::Message { message, own_echo: true } => {
-            format!("you to {}: {}", name(message, false), message.text)
+            format!("you to {}: {}", name(message, false), printable(&message.text))
         }
-        ClientEvent::Message { message, .. } if message.from == me => format!("you to yourself: {}", message.text),
-        ClientEvent::Message { message, .. } => format!("{}: {}", name(message, true), message.text),
-        ClientEvent::Typing { from, typing: true } => format!("{from} is typing"),
-        ClientEvent::Typing { from, typing: false } => format!("{from} stopped typing"),
+        ClientEvent::Message { message, .. } if message.from == me => {
+            format!("you to yourself: {}", printable(&message.text))
+        }
+        ClientEvent::Message { message, .. } => format!("{}: {}", name(message, true), printable(&message.text)),
+        ClientEvent::Typing { from, name, typing: true } => format!("{} is typing", person(*from, name.as_deref())),
+        ClientEvent::Typing { from, name, typing: false } => {
+            format!("{} stopped typing", person(*from, name.as_deref()))
+        }
         ClientEvent::PresenceChanged { online, offline } if online.is_empty() && offline.is_empty() => {
             "no friends online".to_owned()
         }
         ClientEvent::PresenceChanged { online, offline } => {
-            let list = |uids: &[u64]| uids.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+            let list = |people: &[Person]| {
+                people.iter().map(|p| person(p.uid, p.name.as_deref())).collect::<Vec<_>>().join(", ")
+            };
             match (online.is_empty(), offline.is_empty()) {
                 (false, true) => format!("online: {}", list(online)),
                 (true, false) => format!("went offline: {}", list(offline)),
@@ -123,7 +148,15 @@ pub(crate) fn event_line(event: &ClientEvent, me: u64) -> Option<String> {
         ClientEvent::SessionRenewed { seq, recovered } => {
             format!("session renewed (seq {}), {recovered} messages recovered from history", seq.unwrap_or_default())
         }
-        ClientEvent::SessionLost { reason } => format!("session lost: {reason}"),
+        ClientEvent::Gap { missed, recovered, lost: 0 } => {
+            format!(
+                "gap: the server skipped {missed} events; all {recovered} messages among them recovered from history"
+            )
+        }
+        ClientEvent::Gap { missed, recovered, lost } => format!(
+            "gap: the server skipped {missed} events; {recovered} recovered from history, {lost} lost (messages or typing notices)"
+        ),
+        ClientEvent::SessionLost { reason } => format!("session lost: {}", printable(reason)),
         _ => return None,
     })
 }
@@ -142,9 +175,17 @@ pub(crate) fn event_json(event: &ClientEvent) -> Option<Value> {
             "msg_id": message.msg_id,
             "own_echo": own_echo,
         }),
-        ClientEvent::Typing { from, typing } => json!({"type": "typing", "from": from, "typing": typing}),
+        ClientEvent::Typing { from, name, typing } => {
+            json!({"type": "typing", "from": from, "from_name": name, "typing": typing})
+        }
         ClientEvent::PresenceChanged { online, offline } => {
-            json!({"type": "presence", "online": online, "offline": offline})
+            let list = |people: &[Person]| -> Vec<Value> {
+                people.iter().map(|p| json!({"uid": p.uid, "name": p.name})).collect()
+            };
+            json!({"type": "presence", "online": list(online), "offline": list(offline)})
+        }
+        ClientEvent::Gap { missed, recovered, lost } => {
+            json!({"type": "gap", "missed": missed, "recovered": recovered, "lost": lost})
         }
         ClientEvent::SessionRenewed { seq, recovered } => {
             json!({"type": "renewed", "seq": seq, "recovered": recovered})
