@@ -259,3 +259,63 @@ fn sessions_export_to_har_and_import_back() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a HAR file"));
     let _ = std::fs::remove_file(&bad);
 }
+
+/// The scenario of issue 12: a listener stopped (SIGSTOP) while messages
+/// pass its window. It prints what history still held, then a gap line
+/// with the number lost, and counts only messages from others.
+#[test]
+#[cfg(unix)]
+fn a_stopped_listener_reports_its_gap() {
+    let (child, addr) = support::start(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--hold",
+        "1s",
+        "--history",
+        "5",
+        "--conversation-history",
+        "8",
+    ]);
+    let server = Serve { child, url: format!("http://{addr}") };
+    let mut alice = as_user("listen", &server.url, "alice")
+        .args(["-v", "--json", "--timeout", "30s", "--presence-every", "0s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("listen");
+    let lines = lines_of(&mut alice);
+    send_when_online(&server.url, "bob", 1001, "m0");
+    wait_for(&lines, "\"text\":\"m0\"");
+    // Alice's own message comes back as an echo: printed, not counted.
+    let own = run(as_user("send", &server.url, "alice").args(["--to", "1002", "--text", "mine"]), "");
+    assert!(own.status.success(), "{}", String::from_utf8_lossy(&own.stderr));
+    wait_for(&lines, "\"own_echo\":true");
+
+    let pid = alice.id().to_string();
+    assert!(Command::new("kill").args(["-STOP", &pid]).status().expect("kill").success());
+    let texts: Vec<String> = (1..30).map(|n| format!("m{n}")).collect();
+    let piped = run(as_user("send", &server.url, "bob").args(["--to", "1001"]), &(texts.join("\n") + "\n"));
+    assert!(piped.status.success(), "{}", String::from_utf8_lossy(&piped.stderr));
+    assert!(Command::new("kill").args(["-CONT", &pid]).status().expect("kill").success());
+
+    let gap: serde_json::Value = serde_json::from_str(&wait_for(&lines, "\"type\":\"gap\"")).expect("json");
+    let (missed, recovered, lost) = (gap["missed"].as_u64(), gap["recovered"].as_u64(), gap["lost"].as_u64());
+    assert!(missed.is_some_and(|m| m >= 20), "most of 29 messages passed a window of 5: {gap}");
+    assert_eq!(missed, Some(recovered.unwrap_or(0) + lost.unwrap_or(0)), "{gap}");
+    assert!(lost.is_some_and(|l| l > 0), "8 messages of history cannot cover the gap: {gap}");
+    let _ = alice.kill();
+    let _ = alice.wait();
+    let stderr = std::io::read_to_string(alice.stderr.take().expect("stderr")).expect("stderr");
+    assert!(stderr.contains("WARN") && stderr.contains("lost"), "logged at warn: {stderr}");
+}
+
+#[test]
+fn listen_times_out_short_of_its_count_with_status_3() {
+    let server = serve();
+    let out = run(
+        as_user("listen", &server.url, "carol").args(["--count", "1", "--timeout", "500ms", "--presence-every", "0s"]),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+}
