@@ -7,6 +7,8 @@
 //! target/release/fbcomet-bench e2e --sessions 1000 --messages 10000 --rate 1000
 //! target/release/fbcomet-bench e2e --sessions 10000 --messages 0
 //! target/release/fbcomet-bench replay --exchanges 20000 --clients 32
+//! # another build's server, for a comparison in the same run:
+//! target/release/fbcomet-bench --server-binary /tmp/old/fbcomet e2e --sessions 1000
 //! ```
 
 use std::collections::HashMap;
@@ -26,6 +28,11 @@ use tokio::sync::Semaphore;
 #[derive(Debug, Parser)]
 #[command(name = "fbcomet-bench", about = "Load fbcomet's servers and measure them")]
 struct Cli {
+    /// The `fbcomet` binary to load (default: the one beside this one), so
+    /// that two builds can be compared in one run.
+    #[arg(long, global = true, value_name = "PATH", env = "FBCOMET_BIN")]
+    server_binary: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Cmd,
 }
@@ -63,6 +70,9 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(path) = &cli.server_binary {
+        let _ = SERVER_BINARY.set(path.clone());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
@@ -100,7 +110,13 @@ impl Drop for ServerProcess {
     }
 }
 
+/// `--server-binary`, where given.
+static SERVER_BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn fbcomet_binary() -> Result<PathBuf, String> {
+    if let Some(path) = SERVER_BINARY.get() {
+        return Ok(path.clone());
+    }
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let path = me.with_file_name("fbcomet");
     if path.exists() {

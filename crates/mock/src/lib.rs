@@ -1,11 +1,11 @@
 //! fbcomet's servers for the Facebook Chat Comet protocol.
 //!
-//! Emulation: [`EmulatorServer`] is the 2008 chat service itself, for a
-//! [`World`] of users and friendships: login.php and its cookies, home.php
-//! with what clients scraped, channels that number events by seq and hold
-//! polls until an event arrives, send.php with echoes and msg_id dedup,
-//! presence with idle flags, typing, settings, reconnect.php, history.php,
-//! the 2008 channel URL and `/pull`, and the service's error codes.
+//! Emulation: [`EmulatorServer`] serves the chat service of
+//! `fbcomet-chat` (a core without IO that holds every rule: logins,
+//! seq-numbered logs with their window, presence, history, dedup) through a
+//! front door per dialect, each in its own module under `emulator/`: the
+//! 2008 www pages, ajax posts and channel poll (`door_2008`), and `/pull`
+//! (`door_pull`). Users of every door meet in the one service.
 //!
 //! Recording: [`RecordServer`] forwards to any server of the protocol and
 //! keeps what passes through as a [`Session`], real holds included.
@@ -21,10 +21,14 @@
 //!
 //! The server underneath ([`Server`]) serves plain requests and proxy-form
 //! ones (`GET http://0.channel06.facebook.com/x/...`), so an old client
-//! configured with fbcomet as its HTTP proxy works unchanged. Shutdown
-//! releases held polls at once; a client that goes away unregisters its
+//! configured with fbcomet as its HTTP proxy works unchanged. It has one
+//! way to hold a request, for a time ([`Reply::hold`]) or until what the
+//! handler waits on is ready ([`Reply::until`]), and [`Server::shutdown`]
+//! alone releases every hold at once; a client that goes away unregisters its
 //! hold; request headers have a read timeout and bodies a size limit (413);
-//! a panic in a handler is a 500, not a dead server.
+//! a panic in a handler is a 500, not a dead server. Replay and the
+//! emulator share one fault model ([`Fault`], [`RandomFaults`],
+//! [`FaultAction`]).
 //!
 //! # Example: a replay server in a test
 //!

@@ -109,11 +109,14 @@ impl ReplayConfig {
         self
     }
 
+    /// A recorded duration at this speed, never more than a day (a huge
+    /// hold at a tiny speed would overflow).
     fn scale(&self, ms: u64) -> Duration {
+        const LONGEST: Duration = Duration::from_secs(24 * 3600);
         if self.speed <= 0.0 || !self.speed.is_finite() {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(ms as f64 / 1000.0 / self.speed)
+            Duration::try_from_secs_f64(ms as f64 / 1000.0 / self.speed).map_or(LONGEST, |d| d.min(LONGEST))
         }
     }
 }
@@ -201,6 +204,8 @@ impl fmt::Display for Report {
 struct State {
     pending: BTreeMap<Stream, VecDeque<usize>>,
     used: Vec<bool>,
+    /// Answered as recorded: taken, and its hold over.
+    answered: Vec<bool>,
     unmatched: Vec<Unmatched>,
     faults_injected: usize,
     abandoned: usize,
@@ -231,6 +236,7 @@ impl Replay {
             state: Mutex::new(State {
                 pending,
                 used: vec![false; session.exchanges.len()],
+                answered: vec![false; session.exchanges.len()],
                 unmatched: Vec::new(),
                 faults_injected: 0,
                 abandoned: 0,
@@ -270,7 +276,8 @@ impl Replay {
         }
     }
 
-    /// Resolves once every exchange has been answered.
+    /// Resolves once every exchange has been answered as recorded, its
+    /// hold over (so that a shutdown then cuts nothing short).
     pub async fn finished(&self) {
         let mut rx = self.remaining.subscribe();
         let _ = rx.wait_for(|remaining| *remaining == 0).await;
@@ -322,12 +329,12 @@ impl Replay {
             }
             self.take(&mut state, stream, index);
             drop(state);
-            return self.abandonable(reply, stream, index);
+            return self.held(reply, stream, index);
         }
         self.take(&mut state, stream, index);
         drop(state);
         let reply = self.reply_for(exchange);
-        self.abandonable(reply, stream, index)
+        self.held(reply, stream, index)
     }
 
     fn take(&self, state: &mut State, stream: Stream, index: usize) {
@@ -335,26 +342,41 @@ impl Replay {
             q.pop_front();
         }
         state.used[index] = true;
-        let remaining = state.used.iter().filter(|u| !**u).count();
+    }
+
+    fn mark_answered(&self, index: usize) {
+        let mut state = self.lock();
+        state.answered[index] = true;
+        let remaining = state.answered.iter().filter(|a| !**a).count();
         self.remaining.send_replace(remaining);
     }
 
-    /// If the client leaves during the hold, the exchange goes back to the
-    /// front of its stream for the client's next attempt.
-    fn abandonable(self: &Arc<Self>, mut reply: Reply, stream: Stream, index: usize) -> Reply {
-        if reply.hold.is_zero() {
+    /// The answer held for its recorded time, and counted answered when
+    /// that is over. If the client leaves during the hold, the exchange goes
+    /// back to the front of its stream for the client's next attempt; a
+    /// shutdown sends it at once.
+    fn held(self: &Arc<Self>, mut reply: Reply, stream: Stream, index: usize) -> Reply {
+        let hold = std::mem::take(&mut reply.hold);
+        if hold.is_zero() {
+            self.mark_answered(index);
             return reply;
         }
+        let mut after_hold = self.reply_for(&self.session.exchanges[index]);
+        after_hold.fault = reply.fault.clone();
+        after_hold.hold = Duration::ZERO;
         let replay = Arc::clone(self);
         reply.on_abandon = Some(Box::new(move || {
             let mut state = replay.lock();
             state.used[index] = false;
             state.abandoned += 1;
             state.pending.entry(stream).or_default().push_front(index);
-            let remaining = state.used.iter().filter(|u| !**u).count();
-            replay.remaining.send_replace(remaining);
         }));
-        reply
+        let replay = Arc::clone(self);
+        reply.until(async move {
+            tokio::time::sleep(hold).await;
+            replay.mark_answered(index);
+            after_hold
+        })
     }
 
     fn pick_fault(&self, state: &mut State, stream: Stream, exchange: &Exchange) -> Option<FaultAction> {
@@ -473,7 +495,8 @@ impl ReplayServer {
         self.replay.report()
     }
 
-    /// Resolves once every exchange has been answered.
+    /// Resolves once every exchange has been answered as recorded, its
+    /// hold over (so that a shutdown then cuts nothing short).
     pub async fn finished(&self) {
         self.replay.finished().await;
     }

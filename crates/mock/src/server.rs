@@ -209,6 +209,7 @@ async fn serve<H: Handler>(
         }
         Err(_) => return Ok(plain(503, "fbcomet: shutting down\n")),
     };
+    let mut guard = AbandonGuard(reply.on_abandon.take());
     // A held answer: what it waits for, raced against shutdown (which sends
     // the reply as it stands) and the client leaving (which drops it). It
     // runs in a task too, so that a panic in it is a 500 as well.
@@ -218,7 +219,12 @@ async fn serve<H: Handler>(
         let mut waiting = AbortOnDrop(tokio::spawn(wait));
         tokio::select! {
             done = &mut waiting.0 => match done {
-                Ok(done) => reply = done,
+                Ok(mut done) => {
+                    if let Some(f) = done.on_abandon.take() {
+                        guard.0 = Some(f);
+                    }
+                    reply = done;
+                }
                 Err(err) if err.is_panic() => {
                     tracing::error!("a held answer panicked; answered 500");
                     return Ok(plain(500, "fbcomet: internal error (a handler panicked)\n"));
@@ -228,7 +234,6 @@ async fn serve<H: Handler>(
             _ = shutdown.changed() => {}
         }
     }
-    let mut guard = AbandonGuard(reply.on_abandon.take());
 
     if !reply.hold.is_zero() && !*shutdown.borrow() {
         tokio::select! {

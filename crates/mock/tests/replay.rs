@@ -400,3 +400,43 @@ fn malformed_sessions_are_refused_with_a_clear_error() {
     assert!(Session::load("/nonexistent.json").unwrap_err().to_string().starts_with("/nonexistent.json: "));
     let _ = FaultKind::ALL;
 }
+
+#[tokio::test]
+async fn the_last_hold_is_kept_before_the_replay_counts_as_finished() {
+    let mut first = one_exchange("/x/{ANY}/false/p_1001=0", MSG, None);
+    first.response.hold_ms = 2_000;
+    let mut second = one_exchange("/x/{ANY}/false/p_1001=1", MSG, None);
+    second.response.hold_ms = 3_000;
+    let server =
+        ReplayServer::start(session_of(vec![first, second]), ReplayConfig::default().speed(10.0)).await.expect("start");
+    let addr = server.addr();
+    let client = tokio::spawn(async move {
+        let a = send(addr, Form::Plain, "GET", "h", "/x/1/false/p_1001=0", &[]).await;
+        let b = send(addr, Form::Plain, "GET", "h", "/x/2/false/p_1001=1", &[]).await;
+        (a, b)
+    });
+    // What the CLI does: wait until finished, then shut down.
+    tokio::time::timeout(Duration::from_secs(10), server.finished()).await.expect("finishes");
+    let report = server.shutdown().await;
+    let (a, b) = client.await.expect("client");
+    assert!(a.elapsed >= Duration::from_millis(190), "first hold kept: {:?}", a.elapsed);
+    assert!(b.elapsed >= Duration::from_millis(290), "last hold kept, not cut by the shutdown: {:?}", b.elapsed);
+    assert_eq!((a.text(), b.text()), (MSG.to_owned(), MSG.to_owned()));
+    assert!(report.is_clean(), "{report}");
+}
+
+#[tokio::test]
+async fn a_huge_hold_at_a_tiny_speed_does_not_overflow() {
+    let mut exchange = one_exchange("/x/{ANY}/false/p_1001=0", MSG, None);
+    exchange.response.hold_ms = u64::MAX;
+    let server =
+        ReplayServer::start(session_of(vec![exchange]), ReplayConfig::default().speed(1e-300)).await.expect("start");
+    let addr = server.addr();
+    let held = tokio::spawn(async move { send(addr, Form::Plain, "GET", "h", "/x/1/false/p_1001=0", &[]).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!held.is_finished(), "held (for a day at most), not failed");
+    let report = server.shutdown().await;
+    let answer = held.await.expect("client");
+    assert_eq!((answer.status, answer.text()), (Some(200), MSG.to_owned()), "released with its answer");
+    assert!(report.is_clean(), "{report}");
+}
