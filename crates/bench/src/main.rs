@@ -33,6 +33,12 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "FBCOMET_BIN")]
     server_binary: Option<PathBuf>,
 
+    /// An argument more for the server (repeat for several), such as
+    /// `--server-arg=--max-per-address=20000` (the caps of a server are
+    /// meant for clients at many addresses; the bench is one).
+    #[arg(long, global = true, value_name = "ARG", allow_hyphen_values = true)]
+    server_arg: Vec<String>,
+
     #[command(subcommand)]
     command: Cmd,
 }
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
     if let Some(path) = &cli.server_binary {
         let _ = SERVER_BINARY.set(path.clone());
     }
+    let _ = SERVER_ARGS.set(cli.server_arg.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
@@ -112,6 +119,8 @@ impl Drop for ServerProcess {
 
 /// `--server-binary`, where given.
 static SERVER_BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// `--server-arg`s.
+static SERVER_ARGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
 fn fbcomet_binary() -> Result<PathBuf, String> {
     if let Some(path) = SERVER_BINARY.get() {
@@ -130,6 +139,7 @@ fn start_server(args: &[&str]) -> Result<ServerProcess, String> {
     let mut child = Command::new(fbcomet_binary()?)
         .args(args)
         .args(["--addr", "127.0.0.1:0"])
+        .args(SERVER_ARGS.get().map(Vec::as_slice).unwrap_or_default())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -32,4 +32,11 @@ pub enum LoginError {
     /// No user with that email and password.
     #[error("the email and password did not match")]
     WrongCredentials,
+    /// Too many wrong passwords from this address (or for this account):
+    /// try again after `retry_after`. The password was not checked.
+    #[error("too many failed logins; try again in {} s", retry_after.as_secs().max(1))]
+    Throttled {
+        /// How long to wait.
+        retry_after: std::time::Duration,
+    },
 }

@@ -36,8 +36,8 @@
 //!
 //! let t0 = Instant::now();
 //! let mut chat = ChatService::new(&World::default(), ChatConfig::default(), t0, 1_210_000_000_000);
-//! let alice = chat.login("alice@example.com", "alice", t0).unwrap();
-//! let bob = chat.login("bob@example.com", "bob", t0).unwrap();
+//! let alice = chat.login("alice@example.com", "alice", None, t0).unwrap();
+//! let bob = chat.login("bob@example.com", "bob", None, t0).unwrap();
 //!
 //! // Bob's first poll asks for seq -1 and is told where to start.
 //! assert_eq!(chat.poll(&bob.token, 1002, -1, PollKind::Channel, t0), Ok(Poll::Refresh { seq: 0 }));
@@ -69,6 +69,7 @@ pub mod log;
 pub mod presence;
 mod service;
 mod store;
+pub mod throttle;
 mod world;
 
 pub use auth::{Grant, Login};

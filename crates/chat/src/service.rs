@@ -2,6 +2,7 @@
 //! `now` the caller gives.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use crate::error::{ChatError, LoginError};
 use crate::event::{ChatEvent, ChatMessage};
 use crate::log::Read;
 use crate::store::{MemoryStore, Store};
+use crate::throttle::Throttle;
 use crate::world::{User, World};
 
 /// How a poll came in: which dialect, with what it must carry.
@@ -138,6 +140,8 @@ pub struct ChatStats {
     pub logins: u64,
     /// Failed logins.
     pub failed_logins: u64,
+    /// Logins refused unchecked by the throttle.
+    pub throttled_logins: u64,
     /// Logins ended by expiry or by the per-user cap.
     pub expired_logins: u64,
     /// Messages recorded (resends not counted).
@@ -167,6 +171,7 @@ pub struct ChatService<S: Store = MemoryStore> {
     epoch: (Instant, i64),
     next_sweep: Instant,
     outputs: VecDeque<Output>,
+    throttle: Throttle,
     stats: ChatStats,
 }
 
@@ -198,6 +203,7 @@ impl<S: Store> ChatService<S> {
             rng,
             epoch: (now, unix_ms),
             outputs: VecDeque::new(),
+            throttle: Throttle::default(),
             stats: ChatStats::default(),
         }
     }
@@ -272,15 +278,28 @@ impl<S: Store> ChatService<S> {
 
     // ---- logins -------------------------------------------------------------
 
-    /// Logs in with an email (any case) and password.
-    pub fn login(&mut self, email: &str, password: &str, now: Instant) -> Result<Grant, LoginError> {
-        let email = email.trim();
+    /// Logs in with an email (any case) and password, from `address` where
+    /// known; wrong passwords are throttled ([`crate::throttle`]).
+    pub fn login(
+        &mut self,
+        email: &str,
+        password: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Grant, LoginError> {
+        let email = email.trim().to_lowercase();
+        if let Some(retry_after) = self.throttle.wait(address, &email, now) {
+            self.stats.throttled_logins += 1;
+            return Err(LoginError::Throttled { retry_after });
+        }
         let Some(uid) =
-            self.users.values().find(|u| u.email.eq_ignore_ascii_case(email) && u.password == password).map(|u| u.uid)
+            self.users.values().find(|u| u.email.eq_ignore_ascii_case(&email) && u.password == password).map(|u| u.uid)
         else {
             self.stats.failed_logins += 1;
+            self.throttle.fail(address, &email, now);
             return Err(LoginError::WrongCredentials);
         };
+        self.throttle.succeed(address);
         Ok(self.grant(uid, now))
     }
 

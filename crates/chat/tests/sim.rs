@@ -31,7 +31,7 @@ impl Sim {
     }
 
     fn login(&mut self, name: &str) -> Grant {
-        self.chat.login(&format!("{name}@example.com"), name, self.now).expect("login")
+        self.chat.login(&format!("{name}@example.com"), name, None, self.now).expect("login")
     }
 
     fn send(&mut self, from: &Grant, to: u64, text: &str, id: &str) -> Result<bool, ChatError> {
@@ -166,7 +166,7 @@ fn sends_are_refused_where_the_service_refused_them() {
     let err = sim.chat.authorize_post(&alice.token, Some("stale"), sim.now);
     assert_eq!(err, Err(ChatError::CsrfFailed));
     assert_eq!(sim.chat.authorize_post("nobody", Some(&alice.post_form_id), sim.now), Err(ChatError::NotLoggedIn));
-    assert_eq!(sim.chat.login("alice@example.com", "bob", sim.now), Err(LoginError::WrongCredentials));
+    assert_eq!(sim.chat.login("alice@example.com", "bob", None, sim.now), Err(LoginError::WrongCredentials));
     assert_eq!(sim.chat.poll(&alice.token, BOB, 0, PollKind::Channel, sim.now), Err(ChatError::LoginChanged));
 }
 
@@ -300,4 +300,27 @@ fn message_times_follow_the_given_clock() {
     sim.advance(Duration::from_millis(1500));
     sim.send(&alice, BOB, "when?", "1").unwrap();
     assert_eq!(sim.chat.history(ALICE, BOB)[0].time_ms, 1_210_000_001_500);
+}
+
+#[test]
+fn wrong_passwords_slow_their_address_down_but_not_the_real_user_elsewhere() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let attacker = Some(std::net::IpAddr::from([127, 0, 0, 9]));
+    let user = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+    for guess in 0..5 {
+        let refused = sim.chat.login("alice@example.com", &format!("guess{guess}"), attacker, sim.now);
+        assert_eq!(refused, Err(LoginError::WrongCredentials));
+    }
+    // Even the right password is not looked at now, from that address.
+    let throttled = sim.chat.login("alice@example.com", "alice", attacker, sim.now);
+    assert!(matches!(throttled, Err(LoginError::Throttled { retry_after }) if retry_after == Duration::from_secs(1)));
+    // Alice, elsewhere, logs in.
+    assert!(sim.chat.login("alice@example.com", "alice", user, sim.now).is_ok());
+    // The attacker, after waiting, may try once more, and waits longer.
+    sim.advance(Duration::from_secs(1));
+    assert_eq!(sim.chat.login("alice@example.com", "nope", attacker, sim.now), Err(LoginError::WrongCredentials));
+    let throttled = sim.chat.login("alice@example.com", "nope", attacker, sim.now);
+    assert!(matches!(throttled, Err(LoginError::Throttled { retry_after }) if retry_after == Duration::from_secs(2)));
+    let stats = sim.chat.stats();
+    assert_eq!((stats.failed_logins, stats.throttled_logins), (6, 2));
 }

@@ -64,6 +64,7 @@
 
 mod emulator;
 mod fault;
+mod limits;
 mod matching;
 mod recorder;
 mod replay;
@@ -78,7 +79,9 @@ pub use fault::{Fault, FaultAction, FaultKind, RandomFaults};
 pub use fbcomet_chat::{User, World, WorldError};
 pub use matching::{ANY, DEFAULT_IGNORED, Stream, differences, host_class, stream_of};
 pub use recorder::{RecordServer, Recorder};
-pub use replay::{ExchangeRef, Fallback, Mode, Replay, ReplayConfig, ReplayServer, Report, Unmatched};
+pub use replay::{
+    ExchangeRef, Fallback, Mode, Replay, ReplayConfig, ReplayServer, Report, UNMATCHED_SAMPLE, Unmatched,
+};
 pub use reply::{Reply, ReplyBody, Wait};
 pub use request::Request;
 pub use server::{Handler, Server, ServerConfig};

@@ -56,6 +56,18 @@ impl Default for Fallback {
     }
 }
 
+/// How many unmatched requests a report keeps (it counts them all).
+pub const UNMATCHED_SAMPLE: usize = 100;
+
+/// Text from a request, cut to a length a report can hold.
+fn clip(text: &str) -> String {
+    const LONGEST: usize = 300;
+    match text.char_indices().nth(LONGEST) {
+        Some((at, _)) => format!("{}... ({} bytes)", &text[..at], text.len()),
+        None => text.to_owned(),
+    }
+}
+
 /// How a session is replayed.
 #[derive(Debug, Clone)]
 pub struct ReplayConfig {
@@ -156,8 +168,15 @@ pub struct Report {
     pub used: usize,
     /// The ones never asked for, in order.
     pub unused: Vec<ExchangeRef>,
-    /// Requests that matched nothing, in order.
+    /// Requests that matched nothing, in order: the first
+    /// [`UNMATCHED_SAMPLE`] of them (see
+    /// [`unmatched_total`](Self::unmatched_total)).
     pub unmatched: Vec<Unmatched>,
+    /// How many requests matched nothing in all.
+    pub unmatched_total: usize,
+    /// Answers the server failed to give (a handler that panicked, a
+    /// status that is not an answer's): each a 500 to its client.
+    pub failed_answers: usize,
     /// Faults injected at random.
     pub faults_injected: usize,
     /// Held answers whose client went away first (the exchange was offered
@@ -166,9 +185,9 @@ pub struct Report {
 }
 
 impl Report {
-    /// Every exchange used and every request matched.
+    /// Every exchange used, every request matched, every answer given.
     pub fn is_clean(&self) -> bool {
-        self.unused.is_empty() && self.unmatched.is_empty()
+        self.unused.is_empty() && self.unmatched_total == 0 && self.failed_answers == 0
     }
 }
 
@@ -176,14 +195,15 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "session {}: {} of {} exchanges used, {} unused, {} unmatched requests, {} faults injected, {} abandoned",
+            "session {}: {} of {} exchanges used, {} unused, {} unmatched requests, {} faults injected, {} abandoned{}",
             self.session,
             self.used,
             self.exchanges,
             self.unused.len(),
-            self.unmatched.len(),
+            self.unmatched_total,
             self.faults_injected,
-            self.abandoned
+            self.abandoned,
+            if self.failed_answers > 0 { format!(", {} answers failed", self.failed_answers) } else { String::new() },
         )?;
         for e in &self.unused {
             writeln!(f, "  unused: #{} ({}) {}", e.index, e.stream, e.request)?;
@@ -197,6 +217,9 @@ impl fmt::Display for Report {
                 writeln!(f, "    {d}")?;
             }
         }
+        if self.unmatched_total > self.unmatched.len() {
+            writeln!(f, "  ... and {} more unmatched requests", self.unmatched_total - self.unmatched.len())?;
+        }
         Ok(())
     }
 }
@@ -207,6 +230,7 @@ struct State {
     /// Answered as recorded: taken, and its hold over.
     answered: Vec<bool>,
     unmatched: Vec<Unmatched>,
+    unmatched_total: usize,
     faults_injected: usize,
     abandoned: usize,
     rng: SmallRng,
@@ -238,6 +262,7 @@ impl Replay {
                 used: vec![false; session.exchanges.len()],
                 answered: vec![false; session.exchanges.len()],
                 unmatched: Vec::new(),
+                unmatched_total: 0,
                 faults_injected: 0,
                 abandoned: 0,
                 rng: SmallRng::seed_from_u64(seed),
@@ -271,6 +296,8 @@ impl Replay {
             used: state.used.iter().filter(|u| **u).count(),
             unused,
             unmatched: state.unmatched.clone(),
+            unmatched_total: state.unmatched_total,
+            failed_answers: 0,
             faults_injected: state.faults_injected,
             abandoned: state.abandoned,
         }
@@ -296,20 +323,23 @@ impl Replay {
         let index = match (front, diffs) {
             (Some(i), Some(d)) if d.is_empty() => i,
             (front, diffs) => {
-                let described = format!(
+                let described = clip(&format!(
                     "{} {}{}",
                     request.method,
                     request.host.as_deref().map(|h| format!("{h} ")).unwrap_or_default(),
                     request.target()
-                );
+                ));
                 let unmatched = Unmatched {
                     request: described,
                     stream,
                     expected: front.map(|i| self.exchange_ref(i)),
-                    differences: diffs.unwrap_or_default(),
+                    differences: diffs.unwrap_or_default().iter().map(|d| clip(d)).collect(),
                 };
                 tracing::warn!(request = %unmatched.request, "no exchange matches");
-                state.unmatched.push(unmatched.clone());
+                state.unmatched_total += 1;
+                if state.unmatched.len() < UNMATCHED_SAMPLE {
+                    state.unmatched.push(unmatched.clone());
+                }
                 drop(state);
                 return self.unmatched_reply(&unmatched, stream);
             }
@@ -492,7 +522,7 @@ impl ReplayServer {
 
     /// What happened so far.
     pub fn report(&self) -> Report {
-        self.replay.report()
+        Report { failed_answers: self.server.failed_answers(), ..self.replay.report() }
     }
 
     /// Resolves once every exchange has been answered as recorded, its
@@ -511,7 +541,8 @@ impl ReplayServer {
     /// Stops the server (releasing held polls at once) and reports.
     pub async fn shutdown(self) -> Report {
         let ReplayServer { server, replay } = self;
+        let failed = server.failed_answers();
         server.shutdown().await;
-        replay.report()
+        Report { failed_answers: failed, ..replay.report() }
     }
 }

@@ -30,6 +30,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::fault::FaultAction;
+use crate::limits::{Admission, Caps, Conn, Registry};
 use crate::reply::{Reply, ReplyBody};
 use crate::request::Request;
 
@@ -40,20 +41,36 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> impl Future<Output = Reply> + Send;
 }
 
-/// Limits and timeouts of the server.
+/// Limits and timeouts of the server (`SECURITY.md` says why each).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// How long a client may take to send its request headers.
     pub header_read_timeout: Duration,
-    /// The largest request body accepted; larger ones get 413.
+    /// How long a client may take to send its request body, once the
+    /// headers are in; slower ones get 408 and the connection closes.
+    pub body_timeout: Duration,
+    /// The largest request body accepted; larger ones get 413 (before any
+    /// `100 Continue`).
     pub max_body: usize,
+    /// Connections open at once; past it the oldest idle one is closed
+    /// (and a newcomer refused when none is idle).
+    pub max_connections: usize,
+    /// Connections open at once from one address, the same way.
+    pub max_connections_per_address: usize,
     /// How long a shutdown waits for connections to finish their answers.
     pub shutdown_grace: Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10), max_body: 1 << 20, shutdown_grace: Duration::from_secs(5) }
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_body: 1 << 20,
+            max_connections: 2048,
+            max_connections_per_address: 256,
+            shutdown_grace: Duration::from_secs(5),
+        }
     }
 }
 
@@ -64,6 +81,8 @@ pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    registry: Arc<Registry>,
+    failed: Arc<AtomicU64>,
 }
 
 impl Server {
@@ -72,8 +91,22 @@ impl Server {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, handler, Arc::new(config), shutdown_rx));
-        Ok(Server { addr, shutdown, task: Some(task) })
+        let registry = Arc::new(Registry::default());
+        let failed = Arc::new(AtomicU64::new(0));
+        let shared = Shared { handler, config: Arc::new(config), registry: registry.clone(), failed: failed.clone() };
+        let task = tokio::spawn(accept_loop(listener, shared, shutdown_rx));
+        Ok(Server { addr, shutdown, task: Some(task), registry, failed })
+    }
+
+    /// Answers the server failed to give: a handler that panicked, or a
+    /// reply whose status is not an answer's (each was a 500).
+    pub fn failed_answers(&self) -> usize {
+        self.failed.load(Ordering::Relaxed) as usize
+    }
+
+    /// Connections open now, shed to make room, and refused, so far.
+    pub fn connections(&self) -> (usize, usize, usize) {
+        (self.registry.open(), self.registry.shed(), self.registry.refused())
     }
 
     /// The address the server listens on.
@@ -105,12 +138,28 @@ impl Drop for Server {
     }
 }
 
-async fn accept_loop<H: Handler>(
-    listener: TcpListener,
+/// What every connection of a server shares.
+struct Shared<H> {
     handler: Arc<H>,
     config: Arc<ServerConfig>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+    registry: Arc<Registry>,
+    failed: Arc<AtomicU64>,
+}
+
+impl<H> Clone for Shared<H> {
+    fn clone(&self) -> Self {
+        Self {
+            handler: self.handler.clone(),
+            config: self.config.clone(),
+            registry: self.registry.clone(),
+            failed: self.failed.clone(),
+        }
+    }
+}
+
+async fn accept_loop<H: Handler>(listener: TcpListener, shared: Shared<H>, mut shutdown: watch::Receiver<bool>) {
+    let (config, registry) = (shared.config.clone(), shared.registry.clone());
+    let caps = Caps { total: config.max_connections, per_address: config.max_connections_per_address };
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -124,23 +173,32 @@ async fn accept_loop<H: Handler>(
                         continue;
                     }
                 };
+                let conn_entry = match registry.admit(remote.ip(), caps) {
+                    Admission::Admitted(conn) => conn,
+                    Admission::Refused => {
+                        tracing::warn!(%remote, "connection refused: every connection is busy and the cap is reached");
+                        continue; // dropping the stream closes it
+                    }
+                };
                 let _ = stream.set_nodelay(true);
-                let ctl = Arc::new(ConnCtl::default());
+                let ctl = Arc::new(ConnCtl { conn: Some(conn_entry.clone()), ..ConnCtl::default() });
                 let io = TokioIo::new(ResetIo { inner: stream, ctl: ctl.clone() });
-                let handler = handler.clone();
-                let config2 = config.clone();
+                let shared = shared.clone();
                 let shutdown2 = shutdown.clone();
-                let service = service_fn(move |req| {
-                    serve(req, handler.clone(), config2.clone(), ctl.clone(), shutdown2.clone(), remote)
-                });
+                let service = service_fn(move |req| serve(req, shared.clone(), ctl.clone(), shutdown2.clone(), remote));
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(config.header_read_timeout)
                     .serve_connection(io, service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
-                    if let Err(err) = conn.await {
-                        tracing::debug!(%err, %remote, "connection ended with an error");
+                    tokio::select! {
+                        ended = conn => if let Err(err) = ended {
+                            tracing::debug!(%err, %remote, "connection ended with an error");
+                        },
+                        () = conn_entry.shed.notified() => {
+                            tracing::debug!(%remote, "idle connection shed");
+                        }
                     }
                 });
             }
@@ -162,6 +220,23 @@ impl Drop for AbandonGuard {
     }
 }
 
+/// A future that resolves to `None` instead of unwinding when the inner
+/// one panics (the handlers' panics stay in their request).
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.get_mut().0;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+            Ok(Poll::Ready(out)) => Poll::Ready(Some(out)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(None),
+        }
+    }
+}
+
 /// Aborts the task when the request's future is dropped.
 struct AbortOnDrop<T>(JoinHandle<T>);
 
@@ -175,12 +250,17 @@ type ResponseResult = Result<hyper::Response<ReplyHttpBody>, io::Error>;
 
 async fn serve<H: Handler>(
     req: hyper::Request<Incoming>,
-    handler: Arc<H>,
-    config: Arc<ServerConfig>,
+    shared: Shared<H>,
     ctl: Arc<ConnCtl>,
     mut shutdown: watch::Receiver<bool>,
     remote: SocketAddr,
 ) -> ResponseResult {
+    let Shared { handler, config, failed, .. } = shared;
+    let failure = |what: &str| {
+        failed.fetch_add(1, Ordering::Relaxed);
+        tracing::error!("{what}; answered 500");
+        Ok(plain(500, "fbcomet: internal error\n"))
+    };
     if req.method() == hyper::Method::CONNECT {
         return Ok(plain(
             405,
@@ -188,48 +268,50 @@ async fn serve<H: Handler>(
         ));
     }
     let (parts, body) = req.into_parts();
-    let body = match http_body_util::Limited::new(body, config.max_body).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
-            return Ok(plain(413, &format!("request body over {} bytes\n", config.max_body)));
+    let too_large = || Ok(plain(413, &format!("request body over {} bytes\n", config.max_body)));
+    // A declared length over the limit is refused before reading a byte
+    // (and so before hyper would send `100 Continue`).
+    if body.size_hint().lower() > config.max_body as u64 {
+        return too_large();
+    }
+    let collecting = http_body_util::Limited::new(body, config.max_body).collect();
+    let body = match tokio::time::timeout(config.body_timeout, collecting).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(err)) if err.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Ok(Err(err)) => return Err(io::Error::other(err)),
+        Err(_) => {
+            tracing::debug!(%remote, "request body too slow");
+            let mut answer = plain(408, "fbcomet: the request body took too long\n");
+            answer.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            return Ok(answer);
         }
-        Err(err) => return Err(io::Error::other(err)),
     };
+    // From here the request is being answered: not idle, not to be shed.
+    let _busy = ctl.conn.as_ref().map(|c| c.busy());
     let request = Request::from_http(&parts, body, Some(remote));
     drop(parts); // a held request keeps nothing it does not need
 
-    // The handler runs in a task of its own, so that a panic in it becomes
-    // a 500 for this request and nothing more.
-    let mut task = AbortOnDrop(tokio::spawn(async move { handler.handle(request).await }));
-    let mut reply = match (&mut task.0).await {
-        Ok(reply) => reply,
-        Err(err) if err.is_panic() => {
-            tracing::error!("a handler panicked; answered 500");
-            return Ok(plain(500, "fbcomet: internal error (a handler panicked)\n"));
-        }
-        Err(_) => return Ok(plain(503, "fbcomet: shutting down\n")),
+    // A panic in the handler becomes a 500 for this request and nothing
+    // more.
+    let Some(mut reply) = CatchUnwind(Box::pin(handler.handle(request))).await else {
+        return failure("a handler panicked");
     };
     let mut guard = AbandonGuard(reply.on_abandon.take());
     // A held answer: what it waits for, raced against shutdown (which sends
-    // the reply as it stands) and the client leaving (which drops it). It
-    // runs in a task too, so that a panic in it is a 500 as well.
+    // the reply as it stands) and the client leaving (which drops it); a
+    // panic in it is a 500 as well.
     if let Some(wait) = reply.wait.take()
         && !*shutdown.borrow()
     {
-        let mut waiting = AbortOnDrop(tokio::spawn(wait));
         tokio::select! {
-            done = &mut waiting.0 => match done {
-                Ok(mut done) => {
+            done = CatchUnwind(wait) => match done {
+                Some(mut done) => {
                     if let Some(f) = done.on_abandon.take() {
                         guard.0 = Some(f);
                     }
                     reply = done;
                 }
-                Err(err) if err.is_panic() => {
-                    tracing::error!("a held answer panicked; answered 500");
-                    return Ok(plain(500, "fbcomet: internal error (a handler panicked)\n"));
-                }
-                Err(_) => return Ok(plain(503, "fbcomet: shutting down\n")),
+                None => return failure("a held answer panicked"),
             },
             _ = shutdown.changed() => {}
         }
@@ -248,6 +330,9 @@ async fn serve<H: Handler>(
         }
     }
     guard.0 = None; // the answer goes out now: nothing to take back
+    if !(200..=599).contains(&reply.status) {
+        return failure(&format!("a reply with status {}, which is not an answer's", reply.status));
+    }
     respond(reply, ctl)
 }
 
@@ -411,6 +496,8 @@ impl Body for ReplyHttpBody {
 pub(crate) struct ConnCtl {
     reset: AtomicBool,
     written: AtomicU64,
+    /// The connection's entry in the registry of open connections.
+    conn: Option<Arc<Conn>>,
 }
 
 /// A TCP stream that fails every operation once a reset is asked for, and

@@ -198,16 +198,22 @@ impl Session {
             if req.method.is_empty() || !req.method.bytes().all(|b| b.is_ascii_uppercase()) {
                 return Err(invalid(index, format!("request method {:?} is not an HTTP method", req.method)));
             }
-            if !(100..=999).contains(&resp.status) {
-                return Err(invalid(index, format!("status {} is not an HTTP status", resp.status)));
+            if !(200..=599).contains(&resp.status) {
+                return Err(invalid(
+                    index,
+                    format!("status {} is not the status of an answer (200 to 599)", resp.status),
+                ));
             }
             if !resp.body.is_empty() && !resp.chunks.is_empty() {
                 return Err(invalid(index, "a response has either a body or chunks, not both".to_owned()));
             }
             if let Some(Fault::Status { status }) = &resp.fault
-                && !(100..=999).contains(status)
+                && !(200..=599).contains(status)
             {
-                return Err(invalid(index, format!("fault status {status} is not an HTTP status")));
+                return Err(invalid(
+                    index,
+                    format!("fault status {status} is not the status of an answer (200 to 599)"),
+                ));
             }
         }
         Ok(())

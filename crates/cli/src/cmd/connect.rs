@@ -1,10 +1,11 @@
 //! Logging in (or restoring a session), as the client subcommands do it.
 
-use crate::cmd::WithContext;
 use std::path::PathBuf;
 
 use fbcomet::{Client, ClientConfig, SavedSession};
 use url::Url;
+
+use crate::cmd::WithContext;
 
 /// How to reach the service and who to be.
 #[derive(Debug, Clone, clap::Args)]

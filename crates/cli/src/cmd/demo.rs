@@ -1,6 +1,5 @@
 //! `fbcomet demo`: everything, on the embedded default, in a few seconds.
 
-use crate::cmd::WithContext;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -16,6 +15,8 @@ use fbcomet_mock::{
 use fbcomet_receiver::{Config, Endpoint, Listener, Output};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+
+use crate::cmd::WithContext;
 
 /// The captured 2008 session the demo replays (pidgin-facebookchat's
 /// 2008-05-19 captures), built into the binary.

@@ -1,14 +1,14 @@
 //! `fbcomet record`: a recording proxy that writes session fixtures.
 
-use crate::cmd::WithContext;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use fbcomet_mock::{RecordServer, ServerConfig};
+use fbcomet_mock::RecordServer;
 use url::Url;
 
-use crate::cmd::util::{HumanDuration, StatusLine, announce, runtime, until_stopped};
+use crate::cmd::WithContext;
+use crate::cmd::util::{HumanDuration, LimitArgs, StatusLine, announce, runtime, until_stopped};
 
 /// Record what passes to a server of this protocol, as a replayable session.
 ///
@@ -35,6 +35,9 @@ pub(crate) struct Args {
     #[arg(long, default_value = "127.0.0.1:8009")]
     addr: SocketAddr,
 
+    #[command(flatten)]
+    limits: LimitArgs,
+
     /// The session's name (default: the file's stem).
     #[arg(long)]
     name: Option<String>,
@@ -50,7 +53,7 @@ pub(crate) fn run(args: Args) -> super::Result {
         return Ok(ExitCode::from(2)); // a usage error
     }
     runtime()?.block_on(async {
-        let server = RecordServer::bind(args.addr, args.upstream.clone(), ServerConfig::default())
+        let server = RecordServer::bind(args.addr, args.upstream.clone(), args.limits.server_config())
             .await
             .context(|| format!("cannot listen on {}", args.addr))?;
         announce(&server.url())?;

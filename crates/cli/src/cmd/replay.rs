@@ -1,15 +1,15 @@
 //! `fbcomet replay`: serve a captured session the way the service behaved.
 
-use crate::cmd::WithContext;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fbcomet_mock::{Mode, ReplayConfig, ReplayServer, ServerConfig, Session};
+use fbcomet_mock::{Mode, ReplayConfig, ReplayServer, Session};
 
-use crate::cmd::util::{FaultArgs, HumanDuration, StatusLine, announce, runtime};
+use crate::cmd::WithContext;
+use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, StatusLine, announce, runtime};
 
 /// Serve a captured session: faithful replay of a recorded conversation.
 ///
@@ -39,6 +39,9 @@ pub(crate) struct Args {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8008")]
     addr: SocketAddr,
+
+    #[command(flatten)]
+    limits: LimitArgs,
 
     /// Playback speed: 1 as recorded, 10 ten times faster, 0 at once.
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
@@ -93,7 +96,7 @@ pub(crate) fn run(args: Args) -> super::Result {
 async fn serve(args: Args, session: Session, config: ReplayConfig) -> super::Result {
     let strict = config.mode == Mode::Strict;
     let total = session.exchanges.len();
-    let server = ReplayServer::bind(args.addr, session, config, ServerConfig::default())
+    let server = ReplayServer::bind(args.addr, session, config, args.limits.server_config())
         .await
         .context(|| format!("cannot listen on {}", args.addr))?;
     announce(&server.url())?;

@@ -1,15 +1,15 @@
 //! `fbcomet serve`: the emulated 2008 chat service.
 
-use crate::cmd::WithContext;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use fbcomet_chat::ChatConfig;
-use fbcomet_mock::{EmulatorConfig, EmulatorServer, ServerConfig, World};
+use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 
-use crate::cmd::util::{FaultArgs, HumanDuration, announce, runtime, until_stopped};
+use crate::cmd::WithContext;
+use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, announce, runtime, until_stopped};
 
 /// Serve the 2008 chat service: log in, buddy lists, messages, typing.
 ///
@@ -39,6 +39,9 @@ pub(crate) struct Args {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8008")]
     addr: SocketAddr,
+
+    #[command(flatten)]
+    limits: LimitArgs,
 
     /// How long a poll with nothing to deliver is held (55s, 3s, 500ms).
     #[arg(long, default_value = "55s", value_name = "DURATION")]
@@ -81,7 +84,7 @@ pub(crate) fn run(args: Args) -> super::Result {
         faults: args.faults.random_faults(),
     };
     runtime()?.block_on(async {
-        let server = EmulatorServer::bind(args.addr, &world, config, ServerConfig::default())
+        let server = EmulatorServer::bind(args.addr, &world, config, args.limits.server_config())
             .await
             .context(|| format!("cannot listen on {}", args.addr))?;
         announce(&server.url())?;

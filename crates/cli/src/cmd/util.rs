@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use fbcomet_mock::{FaultKind, RandomFaults};
+use fbcomet_mock::{FaultKind, RandomFaults, ServerConfig};
 
 /// A duration written the human way: `55s`, `500ms`, `2m`, `1h 30m`.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +48,34 @@ fn parse_fault_kinds(s: &str) -> Result<Vec<FaultKind>, String> {
             )),
         })
         .collect()
+}
+
+/// The limits of a server, as `serve`, `replay` and `record` take them.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LimitArgs {
+    /// Connections open at once; past it the oldest idle one is closed.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections)]
+    max_connections: usize,
+
+    /// Connections open at once from one address, the same way.
+    #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections_per_address)]
+    max_per_address: usize,
+
+    /// How long a client may take to send a request body.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    body_timeout: HumanDuration,
+}
+
+impl LimitArgs {
+    /// The server's configuration with these limits.
+    pub(crate) fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            max_connections: self.max_connections,
+            max_connections_per_address: self.max_per_address,
+            body_timeout: self.body_timeout.0,
+            ..ServerConfig::default()
+        }
+    }
 }
 
 /// Random faults, as `replay` and `serve` take them.

@@ -7,7 +7,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use fbcomet_chat::{BuddyList as CoreBuddyList, ChatError, ChatEvent, ChatMessage, Outgoing, Poll, PollKind};
+use fbcomet_chat::{
+    BuddyList as CoreBuddyList, ChatError, ChatEvent, ChatMessage, LoginError, Outgoing, Poll, PollKind,
+};
 use fbcomet_codec::{
     Availability, BuddyList, ChatHost, Encoder, Envelope, ErrorCode, Event, Extra, Frame, History, Message,
     Notifications, Payload, PollTarget, Presence, Reconnect, Typing, UidMap, UserInfo,
@@ -40,8 +42,17 @@ pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
 fn login(emulator: &Emulator, req: &Request) -> Reply {
     let email = req.field("email").unwrap_or_default();
     let pass = req.field("pass").unwrap_or_default();
-    let Ok(grant) = emulator.with_chat(|chat, now| chat.login(email, pass, now)) else {
-        return html(200, pages::login(Some("The email and password you entered did not match our records.")));
+    let address = req.remote.map(|r| r.ip());
+    let grant = match emulator.with_chat(|chat, now| chat.login(email, pass, address, now)) {
+        Ok(grant) => grant,
+        Err(LoginError::Throttled { retry_after }) => {
+            let secs = retry_after.as_secs().max(1);
+            let text = format!("Too many failed attempts. Try again in {secs} seconds.");
+            return html(429, pages::login(Some(&text))).header("retry-after", secs.to_string());
+        }
+        Err(_) => {
+            return html(200, pages::login(Some("The email and password you entered did not match our records.")));
+        }
     };
     let domain = cookie_domain(req);
     Reply::with_status(302, "")

@@ -229,7 +229,9 @@ impl Emulator {
         match (req.method.as_str(), req.path.as_str()) {
             (_, "/pull") => door_pull::poll(self, req),
             (_, p) if p == "/x" || p.starts_with("/x/") => door_2008::poll(self, req),
-            ("GET", "/fbcomet/stats") => self.stats_reply(),
+            // The counters are for load tools on this machine only.
+            ("GET", "/fbcomet/stats") if req.remote.is_none_or(|r| r.ip().is_loopback()) => self.stats_reply(),
+            ("GET", "/fbcomet/stats") => Reply::text(403, "fbcomet: the counters are served to this machine only\n"),
             _ => door_2008::www(self, req)
                 .unwrap_or_else(|| Reply::text(404, format!("fbcomet: no page at {}\n", req.path))),
         }

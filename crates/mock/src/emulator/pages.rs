@@ -3,8 +3,27 @@
 
 use fbcomet_chat::User;
 
+/// Text for HTML element content and quoted attributes.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The inside of a JavaScript string literal in an inline `<script>`: every
+/// character that could end the string, the script element or the line
+/// (`"`, `'`, `\\`, `<`, `>`, `&`, line terminators, controls) is a `\\uXXXX`
+/// escape, so that a name like `</script><script>...` stays text.
+pub(crate) fn js_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' | '\'' | '\\' | '<' | '>' | '&' | '/' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 const DOCTYPE: &str =
@@ -41,7 +60,7 @@ pub(crate) fn home(user: &User, post_form_id: &str) -> String {
          </body></html>\n",
         uid = user.uid,
         name = escape(&user.name),
-        name_js = user.name.replace('\\', "\\\\").replace('"', "\\\""),
+        name_js = js_string(&user.name),
         channel = user.channel,
     )
 }
@@ -51,4 +70,33 @@ pub(crate) fn logged_out() -> String {
     format!(
         "{DOCTYPE}\n<html><head><title>Facebook | Logged out</title></head><body><p>You are logged out. <a href=\"/login.php\">Log in</a></p></body></html>\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str) -> User {
+        User {
+            uid: 1666,
+            name: name.to_owned(),
+            first_name: "Eve".to_owned(),
+            email: "eve@example.com".to_owned(),
+            password: "eve".to_owned(),
+            channel: 6,
+            status: None,
+        }
+    }
+
+    #[test]
+    fn a_name_cannot_leave_its_script_string() {
+        let page = home(&user("Eve</script><script>alert(1)</script>\"'\n\u{2028}"), "pfid");
+        assert_eq!(page.matches("<script").count(), 1, "{page}");
+        assert_eq!(page.matches("</script>").count(), 1, "{page}");
+        assert!(
+            page.contains(r#"new Presence("1666", "Eve\u003c\u002fscript\u003e\u003cscript\u003ealert(1)"#),
+            "{page}"
+        );
+        assert!(page.contains("<h1>Welcome, Eve&lt;/script&gt;"), "{page}");
+    }
 }
