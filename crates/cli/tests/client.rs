@@ -155,8 +155,16 @@ fn sessions_save_and_restore_from_the_command_line() {
     let server = serve();
     let file = tmp("session.json");
     let file_arg = file.to_string_lossy().into_owned();
+    // Even over a file anyone could read before: the session is the owner's.
+    std::fs::write(&file, "").expect("write");
     let saved = run(as_user("buddies", &server.url, "alice").args(["--save-session", &file_arg]), "");
     assert!(saved.status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("saved").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a saved session holds a live cookie: {mode:o}");
+    }
     let restored = run(fbcomet().args(["buddies", "--server", &server.url, "--session", &file_arg]), "");
     assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
     assert!(String::from_utf8_lossy(&restored.stdout).contains("Bob Example"));
@@ -318,4 +326,39 @@ fn listen_times_out_short_of_its_count_with_status_3() {
         "",
     );
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn text_from_the_network_cannot_drive_the_terminal() {
+    let server = serve();
+    let mut bob = as_user("listen", &server.url, "bob")
+        .args(["--count", "1", "--timeout", "20s", "--presence-every", "0s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("listen");
+    let lines = lines_of(&mut bob);
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[31mred\r\nfake 12:00:00 Carol Example (1003): forged line";
+    send_when_online(&server.url, "alice", 1002, evil);
+    let line = wait_for(&lines, "Alice Example (1001)");
+    assert!(!line.contains('\u{1b}') && !line.contains('\u{7}') && !line.contains('\r'), "{line:?}");
+    assert!(
+        line.contains(r"\u{1b}]0;pwned\u{7}")
+            && line.ends_with(r"\u{d}\u{a}fake 12:00:00 Carol Example (1003): forged line"),
+        "{line:?}"
+    );
+    assert!(bob.wait().expect("ends").success());
+    let rest: Vec<String> = lines.try_iter().collect();
+    assert!(rest.iter().all(|l| !l.contains("forged")), "one message, one line: {rest:?}");
+
+    // --json keeps the text exact.
+    let mut carol = as_user("listen", &server.url, "carol")
+        .args(["--json", "--count", "1", "--timeout", "20s", "--presence-every", "0s"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("listen");
+    let lines = lines_of(&mut carol);
+    send_when_online(&server.url, "alice", 1003, evil);
+    let json: serde_json::Value = serde_json::from_str(&wait_for(&lines, "\"type\":\"message\"")).expect("json");
+    assert_eq!(json["text"], evil);
 }

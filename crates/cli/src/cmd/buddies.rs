@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::run_async;
+use crate::cmd::util::{printable, run_async};
 
 /// Print the buddy list: every friend, online, idle or offline.
 #[derive(Debug, clap::Args)]
@@ -53,8 +53,8 @@ pub(crate) fn run(args: Args) -> super::Result {
             writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
         } else {
             for (uid, name, state, status) in &rows {
-                let status = status.as_deref().map(|s| format!("  {s}")).unwrap_or_default();
-                writeln!(out, "{uid:>8}  {name:<24} {state:<8}{status}")?;
+                let status = status.as_deref().map(|s| format!("  {}", printable(s))).unwrap_or_default();
+                writeln!(out, "{uid:>8}  {:<24} {state:<8}{status}", printable(name))?;
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cmd::connect::ConnectArgs;
 use crate::cmd::listen::event_line;
-use crate::cmd::util::{HumanDuration, run_async};
+use crate::cmd::util::{HumanDuration, printable, run_async};
 
 /// Chat in the terminal: type `UID message` (or `NAME message`) to send,
 /// `/buddies` for the buddy list, `/quit` to leave; incoming messages are
@@ -103,10 +103,10 @@ async fn command(client: &Client, names: &BTreeMap<String, u64>, line: &str) -> 
                         Some(_) => "online",
                         None => "offline",
                     };
-                    say(&format!("{uid:>8}  {:<24} {state}", info.name.as_deref().unwrap_or("?")));
+                    say(&format!("{uid:>8}  {:<24} {state}", printable(info.name.as_deref().unwrap_or("?"))));
                 }
             }
-            Err(err) => say(&format!("buddy list failed: {err}")),
+            Err(err) => say(&format!("buddy list failed: {}", super::report(&err))),
         },
         _ => {
             let Some((who, text)) = line.split_once(char::is_whitespace) else {
@@ -117,7 +117,7 @@ async fn command(client: &Client, names: &BTreeMap<String, u64>, line: &str) -> 
             match to {
                 Some(to) => {
                     if let Err(err) = client.send(to, text.trim_start()).await {
-                        say(&format!("not sent: {err}"));
+                        say(&format!("not sent: {}", super::report(&err)));
                     }
                 }
                 None => say(&format!("who is {who:?}? try /buddies")),

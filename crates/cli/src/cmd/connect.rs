@@ -64,8 +64,23 @@ impl ConnectArgs {
             _ => return Err("say who to be: --email and --password, or --session FILE".into()),
         };
         if let Some(path) = &self.save_session {
-            std::fs::write(path, client.save().to_json()).context(|| format!("cannot write {}", path.display()))?;
+            write_private(path, &client.save().to_json()).context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(client)
     }
+}
+
+/// Writes `text` to `path` readable and writable by the owner only (a saved
+/// session holds a live session cookie).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // An existing file keeps its mode through open(): set it.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }

@@ -316,6 +316,11 @@ impl EmulatorServer {
         self.server.url()
     }
 
+    /// The HTTP server underneath, for its connection counters.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
     /// The service, for its counters and state.
     pub fn emulator(&self) -> &Arc<Emulator> {
         &self.emulator
