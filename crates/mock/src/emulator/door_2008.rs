@@ -6,16 +6,17 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Instant;
 
 use fbcomet_chat::{
-    BuddyList as CoreBuddyList, ChatError, ChatEvent, ChatMessage, LoginError, Outgoing, Poll, PollKind,
+    BuddyList as CoreBuddyList, ChatError, ChatEvent, ChatMessage, ChatService, LoginError, Outgoing, Poll, PollKind,
 };
 use fbcomet_codec::{
     Availability, BuddyList, ChatHost, Encoder, Envelope, ErrorCode, Event, Extra, Frame, History, Message,
     Notifications, Payload, PollTarget, Presence, Reconnect, Typing, UidMap, UserInfo,
 };
 
-use super::{Emulator, HoldEnd, pages};
+use super::{Emulator, HoldEnd, Polled, pages};
 use crate::reply::Reply;
 use crate::request::Request;
 
@@ -82,16 +83,18 @@ fn logout(emulator: &Emulator, req: &Request) -> Reply {
 
 // ---- ajax ---------------------------------------------------------------
 
-type Action = fn(&Emulator, &Request, u64) -> Result<Payload<'static>, ChatError>;
+/// An action of an ajax post, on the core, for the user who posted.
+type Action = fn(&Emulator, &Request, &mut ChatService, Instant, u64) -> Result<Payload<'static>, ChatError>;
 
 /// An ajax post: the session cookie (else 1357001) and its form token (else
-/// 1357004) first, then the action.
+/// 1357004) first, then the action, all under one lock.
 fn ajax(emulator: &Emulator, req: &Request, action: Action) -> Reply {
     let token = req.cookie("xs").unwrap_or_default();
     let form_id = req.field("post_form_id").or(req.query("post_form_id"));
-    let answer = emulator
-        .with_chat(|chat, now| chat.authorize_post(token, form_id, now))
-        .and_then(|uid| action(emulator, req, uid));
+    let answer = emulator.with_chat(|chat, now| {
+        let uid = chat.authorize_post(token, form_id, now)?;
+        action(emulator, req, chat, now, uid)
+    });
     envelope(match answer {
         Ok(payload) => Envelope::ok(payload),
         Err(err) => Envelope::error(error_code(&err)),
@@ -102,28 +105,45 @@ fn param<T: std::str::FromStr>(req: &Request, name: &'static str) -> Result<T, C
     req.field(name).or(req.query(name)).and_then(|v| v.trim().parse().ok()).ok_or(ChatError::BadParameter(name))
 }
 
-fn send(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+fn send(
+    _: &Emulator,
+    req: &Request,
+    chat: &mut ChatService,
+    now: Instant,
+    uid: u64,
+) -> Result<Payload<'static>, ChatError> {
     let outgoing = Outgoing {
         to: param(req, "to")?,
         text: req.field("msg_text").ok_or(ChatError::BadParameter("msg_text"))?.to_owned(),
         msg_id: req.field("msg_id").map(str::to_owned),
         client_time: param(req, "client_time").ok(),
     };
-    emulator.with_chat(|chat, now| chat.send(uid, outgoing, now))?;
+    chat.send(uid, outgoing, now)?;
     Ok(Payload::Empty)
 }
 
-fn typing(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+fn typing(
+    _: &Emulator,
+    req: &Request,
+    chat: &mut ChatService,
+    now: Instant,
+    uid: u64,
+) -> Result<Payload<'static>, ChatError> {
     let to: u64 = param(req, "to")?;
     let typ: u8 = param(req, "typ")?;
-    emulator.with_chat(|chat, now| chat.typing(uid, to, typ != 0, now))?;
+    chat.typing(uid, to, typ != 0, now)?;
     Ok(Payload::Empty)
 }
 
-fn settings(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+fn settings(
+    _: &Emulator,
+    req: &Request,
+    chat: &mut ChatService,
+    _: Instant,
+    uid: u64,
+) -> Result<Payload<'static>, ChatError> {
     if let Some(v) = req.field("visibility") {
-        let visible = matches!(v, "true" | "1");
-        emulator.with_chat(|chat, _| chat.set_visible(uid, visible));
+        chat.set_visible(uid, matches!(v, "true" | "1"));
         return Ok(Payload::Empty);
     }
     if req.field("focus_chat").is_some() || req.field("close_chat").is_some() {
@@ -132,14 +152,17 @@ fn settings(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'sta
     Err(ChatError::BadParameter("visibility"))
 }
 
-fn presence(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+fn presence(
+    emulator: &Emulator,
+    req: &Request,
+    chat: &mut ChatService,
+    now: Instant,
+    uid: u64,
+) -> Result<Payload<'static>, ChatError> {
     let flag = |name| req.field(name).is_some_and(|v| v == "1" || v == "true");
-    let (list, time) = emulator.with_chat(|chat, now| {
-        let list = flag("buddy_list").then(|| chat.buddy_list(uid, now));
-        (list, chat.unix_ms(now))
-    });
-    let mut presence = Presence { time: Some(time), ..Presence::default() };
-    if let Some(list) = list {
+    let mut presence = Presence { time: Some(chat.unix_ms(now)), ..Presence::default() };
+    if flag("buddy_list") {
+        let list = chat.buddy_list(uid, now);
         presence.buddy_list = Some(buddy_list(emulator, uid, &list, flag("force_render")));
     }
     if req.field("notifications").is_some_and(|v| v == "1") {
@@ -191,8 +214,14 @@ fn buddy_list(emulator: &Emulator, uid: u64, list: &CoreBuddyList, forced: bool)
     }
 }
 
-fn reconnect(emulator: &Emulator, _req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
-    let r = emulator.with_chat(|chat, _| chat.reconnect(uid))?;
+fn reconnect(
+    _: &Emulator,
+    _: &Request,
+    chat: &mut ChatService,
+    _: Instant,
+    uid: u64,
+) -> Result<Payload<'static>, ChatError> {
+    let r = chat.reconnect(uid)?;
     Ok(Payload::Reconnect(Reconnect {
         host: Cow::Owned(format!("channel{:02}", r.channel)),
         seq: Some(r.seq),
@@ -200,9 +229,15 @@ fn reconnect(emulator: &Emulator, _req: &Request, uid: u64) -> Result<Payload<'s
     }))
 }
 
-fn history(emulator: &Emulator, req: &Request, uid: u64) -> Result<Payload<'static>, ChatError> {
+fn history(
+    emulator: &Emulator,
+    req: &Request,
+    chat: &mut ChatService,
+    _: Instant,
+    uid: u64,
+) -> Result<Payload<'static>, ChatError> {
     let friend: u64 = param(req, "id")?;
-    let messages = emulator.with_chat(|chat, _| chat.history(uid, friend));
+    let messages = chat.history(uid, friend);
     let events = messages.iter().map(|m| Event::Msg(message(emulator, m))).collect();
     Ok(Payload::History(History { events, extra: Extra::new() }))
 }
@@ -216,14 +251,15 @@ pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
         return Reply::text(400, format!("fbcomet: a channel poll is /x/ANY/false/p_UID=SEQ, not {}\n", req.path));
     };
     let token = req.cookie("xs").unwrap_or_default().to_owned();
-    let polled = emulator.with_chat(|chat, now| chat.poll(&token, uid, seq, PollKind::Channel, now));
-    let deadline = match polled {
+    let held = match emulator.poll(token, uid, seq, PollKind::Channel) {
         Err(err) => return envelope(Envelope::error(error_code(&err))),
-        Ok(Poll::Refresh { seq }) => return frame_reply(&Frame::refresh(Some(seq))),
-        Ok(Poll::Events { events, .. }) => return frame_reply(&Frame::msg(uid, events_of(emulator, &events))),
-        Ok(Poll::Hold { deadline }) => deadline,
-        // Only `/pull` polls get a handshake.
-        Ok(Poll::Handshake { .. }) => return Reply::text(500, "fbcomet: a handshake on the 2008 channel\n"),
+        Ok(Polled::Now(Poll::Refresh { seq })) => return frame_reply(&Frame::refresh(Some(seq))),
+        Ok(Polled::Now(Poll::Events { events, .. })) => {
+            return frame_reply(&Frame::msg(uid, events_of(emulator, &events)));
+        }
+        // Only `/pull` polls get a handshake; a hold comes as Held.
+        Ok(Polled::Now(_)) => return Reply::text(500, "fbcomet: a handshake on the 2008 channel\n"),
+        Ok(Polled::Held(held)) => held,
     };
     let fault = emulator.poll_fault();
     let continue_ = || frame_reply(&Frame::continue_());
@@ -233,7 +269,7 @@ pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
         // A failed poll: the client asks again for the same seq.
         return Reply { fault, ..continue_() };
     }
-    emulator.hold(token, uid, seq, deadline, continue_(), move |emulator, end| {
+    Emulator::hold(held, continue_(), move |emulator, end| {
         let reply = match end {
             HoldEnd::Events { events, .. } => frame_reply(&Frame::msg(uid, events_of(emulator, &events))),
             HoldEnd::Refresh { seq } => frame_reply(&Frame::refresh(Some(seq))),

@@ -10,7 +10,7 @@ use fbcomet_chat::{Poll, PollKind};
 use fbcomet_codec::{Encoder, Envelope, ErrorCode, Extra, Frame, FrameKind, PollTarget, Prefix, RawJson};
 
 use super::door_2008::{envelope, error_code, events_of};
-use super::{Emulator, HoldEnd};
+use super::{Emulator, HoldEnd, Polled};
 use crate::reply::Reply;
 use crate::request::Request;
 
@@ -28,19 +28,19 @@ pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
     };
     let token = req.cookie("xs").unwrap_or_default().to_owned();
     let kind = PollKind::Pull { sticky: target.param("sticky_token"), partition };
-    let polled = emulator.with_chat(|chat, now| chat.poll(&token, uid, seq, kind, now));
-    let deadline = match polled {
+    let held = match emulator.poll(token, uid, seq, kind) {
         Err(err) => return envelope(Envelope::error(error_code(&err))),
-        Ok(Poll::Handshake { sticky, pool }) => {
+        Ok(Polled::Now(Poll::Handshake { sticky, pool })) => {
             return frame_reply(&Frame::new(FrameKind::Lb {
                 sticky: Cow::Owned(sticky),
                 pool: Some(Cow::Owned(pool)),
                 info_extra: Extra::new(),
             }));
         }
-        Ok(Poll::Refresh { seq }) => return frame_reply(&Frame::refresh(Some(seq))),
-        Ok(Poll::Events { events, next, .. }) => return events_reply(emulator, uid, &events, next),
-        Ok(Poll::Hold { deadline }) => deadline,
+        Ok(Polled::Now(Poll::Refresh { seq })) => return frame_reply(&Frame::refresh(Some(seq))),
+        Ok(Polled::Now(Poll::Events { events, next, .. })) => return events_reply(emulator, uid, &events, next),
+        Ok(Polled::Now(Poll::Hold { .. })) => return frame_reply(&Frame::new(FrameKind::Heartbeat)),
+        Ok(Polled::Held(held)) => held,
     };
     let fault = emulator.poll_fault();
     let heartbeat = || frame_reply(&Frame::new(FrameKind::Heartbeat));
@@ -49,7 +49,7 @@ pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
     {
         return Reply { fault, ..heartbeat() };
     }
-    emulator.hold(token, uid, seq, deadline, heartbeat(), move |emulator, end| {
+    Emulator::hold(held, heartbeat(), move |emulator, end| {
         let reply = match end {
             HoldEnd::Events { events, next, .. } => events_reply(emulator, uid, &events, next),
             HoldEnd::Refresh { seq } => frame_reply(&Frame::refresh(Some(seq))),

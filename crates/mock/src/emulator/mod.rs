@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fbcomet_chat::{ChatConfig, ChatEvent, ChatService, Output, User, World};
+use fbcomet_chat::{ChatConfig, ChatError, ChatEvent, ChatService, Output, Poll, PollKind, User, World};
 use fbcomet_codec::ChatHost;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -171,46 +171,65 @@ impl Emulator {
         Some(fault)
     }
 
-    /// Holds a poll of `uid`'s log at `seq` until the core has something
-    /// for it, its login ends, or `deadline`; `render` writes the end in the
-    /// door's dialect. `placeholder` is sent if the server shuts down first.
-    /// The held poll keeps nothing of its request.
-    pub(crate) fn hold(
+    /// A poll of `uid`'s log at `seq` with the login `token`: answered now,
+    /// or held. A held poll is registered (presence, and the wake it waits
+    /// for) under the same lock as the check, so no event slips between.
+    pub(crate) fn poll(
         self: &Arc<Self>,
         token: String,
         uid: u64,
         seq: i64,
-        deadline: Instant,
+        kind: PollKind<'_>,
+    ) -> Result<Polled, ChatError> {
+        let mut shared = self.lock();
+        let now = Instant::now();
+        if now >= shared.chat.poll_timeout() {
+            shared.chat.handle_timeout(now);
+        }
+        let polled = shared.chat.poll(&token, uid, seq, kind, now);
+        shared.drain();
+        let deadline = match polled? {
+            Poll::Hold { deadline } => deadline,
+            other => return Ok(Polled::Now(other)),
+        };
+        shared.chat.begin_hold(uid, now);
+        let rx = shared.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe();
+        let guard = HoldGuard { emulator: self.clone(), uid };
+        Ok(Polled::Held(Held { token, seq, deadline: tokio::time::Instant::from_std(deadline), rx, guard }))
+    }
+
+    /// Answers a held poll when the core has something for it, its login
+    /// ends, or its deadline passes; `render` writes the end in the door's
+    /// dialect. `placeholder` is sent if the server shuts down first. The
+    /// held poll keeps nothing of its request.
+    pub(crate) fn hold(
+        held: Held,
         placeholder: Reply,
         render: impl Fn(&Emulator, HoldEnd) -> Reply + Send + 'static,
     ) -> Reply {
-        let mut rx = {
-            let mut shared = self.lock();
-            shared.chat.begin_hold(uid, Instant::now());
-            shared.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe()
-        };
-        let guard = HoldGuard { emulator: self.clone(), uid };
-        let deadline = tokio::time::Instant::from_std(deadline);
+        let Held { token, seq, deadline, mut rx, guard } = held;
         placeholder.until(async move {
             let emulator = &guard.emulator;
+            let uid = guard.uid;
             loop {
+                // Checked at the poll: wait for a change first.
+                tokio::select! {
+                    changed = rx.changed() => if changed.is_err() { break },
+                    () = tokio::time::sleep_until(deadline) => break,
+                }
                 rx.borrow_and_update();
                 let end = emulator.with_chat(|chat, now| {
                     if !chat.still_logged_in(&token, uid) {
                         return Some(HoldEnd::LoggedOut);
                     }
                     match chat.read(uid, seq, now) {
-                        fbcomet_chat::Poll::Events { events, next, .. } => Some(HoldEnd::Events { events, next }),
-                        fbcomet_chat::Poll::Refresh { seq } => Some(HoldEnd::Refresh { seq }),
+                        Poll::Events { events, next, .. } => Some(HoldEnd::Events { events, next }),
+                        Poll::Refresh { seq } => Some(HoldEnd::Refresh { seq }),
                         _ => None,
                     }
                 });
                 if let Some(end) = end {
                     return render(emulator, end);
-                }
-                tokio::select! {
-                    changed = rx.changed() => if changed.is_err() { break },
-                    () = tokio::time::sleep_until(deadline) => break,
                 }
             }
             render(emulator, HoldEnd::Timeout)
@@ -262,6 +281,23 @@ pub(crate) enum HoldEnd {
     Timeout,
     /// The login ended (logout, expiry) while held.
     LoggedOut,
+}
+
+/// What a poll got: an answer now, or a hold.
+pub(crate) enum Polled {
+    /// Answered at once.
+    Now(Poll),
+    /// To hold.
+    Held(Held),
+}
+
+/// A poll being held: what it waits for.
+pub(crate) struct Held {
+    token: String,
+    seq: i64,
+    deadline: tokio::time::Instant,
+    rx: watch::Receiver<u64>,
+    guard: HoldGuard,
 }
 
 /// Counts a held poll as presence while it lasts, however it ends.
