@@ -4,8 +4,11 @@
 //! ```sh
 //! cargo build --release -p fbcomet-cli -p fbcomet-bench
 //! ulimit -n 65536
-//! target/release/fbcomet-bench e2e --sessions 1000 --messages 10000 --rate 1000
-//! target/release/fbcomet-bench e2e --sessions 10000 --messages 0
+//! # the sessions all come from 127.0.0.1: lift the per-address cap
+//! target/release/fbcomet-bench --server-arg=--max-per-address=30000 --server-arg=--max-connections=30000 \
+//!     e2e --sessions 1000 --messages 10000 --rate 1000
+//! target/release/fbcomet-bench --server-arg=--max-per-address=30000 --server-arg=--max-connections=30000 \
+//!     e2e --sessions 10000 --messages 0
 //! target/release/fbcomet-bench replay --exchanges 20000 --clients 32
 //! # another build's server, for a comparison in the same run:
 //! target/release/fbcomet-bench --server-binary /tmp/old/fbcomet e2e --sessions 1000

@@ -18,7 +18,7 @@ use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, StatusLine, announce
 /// host label and path segment, msg_id, client_time, clientid, cb). Each
 /// answer is held as long as it was recorded, scaled by --speed, and sent in
 /// its recorded chunks. Plain requests (GET /x/...) and proxy-form requests
-/// (GET http://0.channel07.facebook.com/x/...) are both served, so an old
+/// (`GET http://0.channel07.facebook.com/x/...`) are both served, so an old
 /// client can use fbcomet as its HTTP proxy.
 ///
 /// The first line printed is `listening on http://ADDR`. The replay ends when
