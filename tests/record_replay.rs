@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use fbcomet::{Client, ClientConfig, ClientEvent, Events};
 use fbcomet_mock::{
-    EmulatorConfig, EmulatorServer, RecordServer, ReplayConfig, ReplayServer, ServerConfig, Session, World,
+    EmulatorConfig, EmulatorServer, RecordServer, Recording, ReplayConfig, ReplayServer, ServerConfig, World,
 };
 use tokio::time::timeout;
 
@@ -62,7 +62,7 @@ async fn a_recorded_emulator_session_replays_the_same_events() {
     assert!(recording.exchanges.iter().any(|e| e.request.path == "/login.php" && e.request.method == "POST"));
     assert!(recording.exchanges.iter().any(|e| e.response.hold_ms > 0), "the held polls' holds were recorded");
     // Through the file format and back.
-    let recording = Session::parse(&recording.to_json(), "recorded.json").expect("a valid session");
+    let recording = Recording::parse(&recording.to_json(), "recorded.json").expect("a valid session");
 
     let replay = ReplayServer::start(recording, ReplayConfig::default().speed(0.0)).await.expect("replay");
     let alice_again = Client::login(config(&replay.url()), "alice@example.com", "alice").await.expect("login replayed");

@@ -245,8 +245,8 @@ fn sessions_export_to_har_and_import_back() {
         let import = run(fbcomet().args(["har", "import", &har_arg, "--out", &back_arg]), "");
         assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
 
-        let original = fbcomet_mock::Session::load(fixture(&format!("sessions/{name}.json"))).expect("original");
-        let imported = fbcomet_mock::Session::load(&back).expect("imported");
+        let original = fbcomet_mock::Recording::load(fixture(&format!("sessions/{name}.json"))).expect("original");
+        let imported = fbcomet_mock::Recording::load(&back).expect("imported");
         assert_eq!(imported.uid, original.uid, "{name}");
         assert_eq!(imported.exchanges.len(), original.exchanges.len(), "{name}");
         for (a, b) in original.exchanges.iter().zip(&imported.exchanges) {

@@ -11,7 +11,7 @@ mod buddy_watch;
 use std::time::Duration;
 
 use fbcomet::{Client, ClientConfig, ClientEvent};
-use fbcomet_mock::{Dialect, Exchange, ReplayConfig, ReplayServer, RequestSpec, ResponseSpec, Session as Recording};
+use fbcomet_mock::{Dialect, Exchange, Recording, ReplayConfig, ReplayServer, RequestSpec, ResponseSpec};
 
 const PFID: &str = "3414c0f2db19233221ad8c2374398ed6";
 const OK: &str = r#"for (;;);{"error":0,"errorSummary":"","errorDescription":"No error.","payload":[]}"#;

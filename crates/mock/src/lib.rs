@@ -8,9 +8,9 @@
 //! (`door_pull`). Users of every door meet in the one service.
 //!
 //! Recording: [`RecordServer`] forwards to any server of the protocol and
-//! keeps what passes through as a [`Session`], real holds included.
+//! keeps what passes through as a [`Recording`], real holds included.
 //!
-//! Replay: [`ReplayServer`] plays a captured session (a [`Session`] fixture)
+//! Replay: [`ReplayServer`] plays a captured session (a [`Recording`] fixture)
 //! back the way the real service behaved. Requests are matched in order per
 //! logical stream (channel polls apart from pages and posts), ignoring what
 //! clients randomise; each answer is held as long as it was recorded
@@ -33,12 +33,12 @@
 //! # Example: a replay server in a test
 //!
 //! ```
-//! use fbcomet_mock::{ReplayConfig, ReplayServer, Session};
+//! use fbcomet_mock::{ReplayConfig, ReplayServer, Recording};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let session = Session::parse(r#"{
+//! let session = Recording::parse(r#"{
 //!     "name": "one-refresh", "dialect": "channel", "uid": 1001, "channel": 7,
 //!     "exchanges": [{
 //!         "request": {"host": "0.channel07.facebook.com", "path": "/x/{ANY}/false/p_1001=-1"},
@@ -67,11 +67,11 @@ mod fault;
 mod limits;
 mod matching;
 mod recorder;
+mod recording;
 mod replay;
 mod reply;
 mod request;
 mod server;
-mod session;
 mod tap;
 
 pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats};
@@ -79,11 +79,11 @@ pub use fault::{Fault, FaultAction, FaultKind, RandomFaults};
 pub use fbcomet_chat::{User, World, WorldError};
 pub use matching::{ANY, DEFAULT_IGNORED, Stream, differences, host_class, stream_of};
 pub use recorder::{RecordServer, Recorder};
+pub use recording::{Chunk, Dialect, Exchange, Recording, RecordingError, RequestSpec, ResponseSpec};
 pub use replay::{
     ExchangeRef, Fallback, Mode, Replay, ReplayConfig, ReplayServer, Report, UNMATCHED_SAMPLE, Unmatched,
 };
 pub use reply::{Reply, ReplyBody, Wait};
 pub use request::Request;
 pub use server::{Handler, Server, ServerConfig};
-pub use session::{Chunk, Dialect, Exchange, RequestSpec, ResponseSpec, Session, SessionError};
 pub use tap::{Observer, Tap};

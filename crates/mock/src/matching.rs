@@ -3,8 +3,8 @@
 
 use fbcomet_codec::{ChatHost, PollTarget};
 
+use crate::recording::RequestSpec;
 use crate::request::{Request, is_local_host, parse_pairs};
-use crate::session::RequestSpec;
 
 /// The wildcard a fixture writes where anything may stand.
 pub const ANY: &str = "{ANY}";

@@ -15,10 +15,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use url::Url;
 
+use crate::recording::{Chunk, Dialect, Exchange, Recording, RequestSpec, ResponseSpec};
 use crate::reply::{Reply, ReplyBody};
 use crate::request::Request;
 use crate::server::{Handler, Server, ServerConfig};
-use crate::session::{Chunk, Dialect, Exchange, RequestSpec, ResponseSpec, Session};
 
 /// Request headers kept in a recording (for reference and HAR export).
 const KEPT_REQUEST_HEADERS: &[&str] = &["content-type", "cookie", "user-agent", "referer"];
@@ -63,7 +63,7 @@ impl Recorder {
 
     /// The recording so far, as a session: exchanges in the order their
     /// requests arrived.
-    pub fn session(&self, name: &str, uid: u64, channel: Option<u32>) -> Session {
+    pub fn session(&self, name: &str, uid: u64, channel: Option<u32>) -> Recording {
         let mut exchanges = self.lock().clone();
         exchanges.sort_by_key(|(order, _)| *order);
         let dialect = if exchanges.iter().any(|(_, e)| e.request.path.starts_with("/pull")) {
@@ -71,7 +71,7 @@ impl Recorder {
         } else {
             Dialect::Channel
         };
-        Session {
+        Recording {
             name: name.to_owned(),
             description: format!("recorded by fbcomet record from {}", self.upstream),
             provenance: format!("recorded by fbcomet record from {}", self.upstream),

@@ -16,10 +16,10 @@ use tokio::sync::watch;
 
 use crate::fault::{FaultAction, RandomFaults, random_fault};
 use crate::matching::{DEFAULT_IGNORED, Stream, differences, stream_of};
+use crate::recording::{Exchange, Recording};
 use crate::reply::{Reply, ReplyBody};
 use crate::request::Request;
 use crate::server::{Handler, Server, ServerConfig};
-use crate::session::{Exchange, Session};
 
 /// What to do with a request that matches no exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -224,7 +224,7 @@ impl fmt::Display for Report {
     }
 }
 
-struct State {
+struct Progress {
     pending: BTreeMap<Stream, VecDeque<usize>>,
     used: Vec<bool>,
     /// Answered as recorded: taken, and its hold over.
@@ -238,16 +238,16 @@ struct State {
 
 /// A session being replayed: the [`Handler`] behind a [`ReplayServer`].
 pub struct Replay {
-    session: Session,
+    session: Recording,
     streams: Vec<Stream>,
     config: ReplayConfig,
-    state: Mutex<State>,
+    state: Mutex<Progress>,
     remaining: watch::Sender<usize>,
 }
 
 impl Replay {
     /// Prepares `session` for replay.
-    pub fn new(session: Session, config: ReplayConfig) -> Arc<Self> {
+    pub fn new(session: Recording, config: ReplayConfig) -> Arc<Self> {
         let streams: Vec<Stream> =
             session.exchanges.iter().map(|e| stream_of(e.request.host.as_deref(), &e.request.path)).collect();
         let mut pending: BTreeMap<Stream, VecDeque<usize>> = BTreeMap::new();
@@ -257,7 +257,7 @@ impl Replay {
         let seed = config.faults.as_ref().map_or(0, |f| f.seed);
         let (remaining, _) = watch::channel(session.exchanges.len());
         Arc::new(Self {
-            state: Mutex::new(State {
+            state: Mutex::new(Progress {
                 pending,
                 used: vec![false; session.exchanges.len()],
                 answered: vec![false; session.exchanges.len()],
@@ -275,11 +275,11 @@ impl Replay {
     }
 
     /// The session being replayed.
-    pub fn session(&self) -> &Session {
+    pub fn session(&self) -> &Recording {
         &self.session
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, Progress> {
         // A panic elsewhere while holding the lock leaves consistent state:
         // every update is a single assignment or push.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -367,7 +367,7 @@ impl Replay {
         self.held(reply, stream, index)
     }
 
-    fn take(&self, state: &mut State, stream: Stream, index: usize) {
+    fn take(&self, state: &mut Progress, stream: Stream, index: usize) {
         if let Some(q) = state.pending.get_mut(&stream) {
             q.pop_front();
         }
@@ -409,7 +409,7 @@ impl Replay {
         })
     }
 
-    fn pick_fault(&self, state: &mut State, stream: Stream, exchange: &Exchange) -> Option<FaultAction> {
+    fn pick_fault(&self, state: &mut Progress, stream: Stream, exchange: &Exchange) -> Option<FaultAction> {
         let faults = self.config.faults.as_ref()?;
         if faults.channel_only && stream != Stream::Channel {
             return None;
@@ -477,9 +477,9 @@ impl Handler for Arc<Replay> {
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
-/// use fbcomet_mock::{ReplayConfig, ReplayServer, Session};
+/// use fbcomet_mock::{ReplayConfig, ReplayServer, Recording};
 ///
-/// let session = Session::load("fixtures/sessions/2008-login-chat.json").expect("a session");
+/// let session = Recording::load("fixtures/sessions/2008-login-chat.json").expect("a session");
 /// let server = ReplayServer::start(session, ReplayConfig::default().speed(0.0)).await?;
 /// println!("serving on {}", server.url());
 /// server.finished().await;
@@ -494,14 +494,14 @@ pub struct ReplayServer {
 
 impl ReplayServer {
     /// Serves `session` on a port of 127.0.0.1 that the OS picks.
-    pub async fn start(session: Session, config: ReplayConfig) -> io::Result<Self> {
+    pub async fn start(session: Recording, config: ReplayConfig) -> io::Result<Self> {
         Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), session, config, ServerConfig::default()).await
     }
 
     /// Serves `session` on `addr`.
     pub async fn bind(
         addr: SocketAddr,
-        session: Session,
+        session: Recording,
         config: ReplayConfig,
         server: ServerConfig,
     ) -> io::Result<Self> {

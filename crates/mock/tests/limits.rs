@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fbcomet_mock::{
-    EmulatorConfig, EmulatorServer, Handler, ReplayConfig, ReplayServer, Reply, Request, Server, ServerConfig, Session,
-    World,
+    EmulatorConfig, EmulatorServer, Handler, Recording, ReplayConfig, ReplayServer, Reply, Request, Server,
+    ServerConfig, World,
 };
 use support::{Form, send};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -125,7 +125,7 @@ async fn the_counters_are_for_this_machine_only() {
 
 #[tokio::test]
 async fn a_flood_of_unmatched_requests_keeps_a_bounded_report() {
-    let server = ReplayServer::start(Session::parse(
+    let server = ReplayServer::start(Recording::parse(
         r#"{"name":"one","dialect":"channel","uid":1,"exchanges":[{"request":{"path":"/home.php"},"response":{"body":"x"}}]}"#,
         "inline",
     )
@@ -160,7 +160,7 @@ async fn an_answer_that_cannot_be_given_is_a_counted_failure() {
     let answer = send(server.local_addr(), Form::Plain, "GET", "h", "/", &[]).await;
     assert_eq!(answer.status, Some(500));
     assert_eq!(server.failed_answers(), 1);
-    let err = Session::parse(
+    let err = Recording::parse(
         r#"{"name":"x","dialect":"channel","uid":1,"exchanges":[{"request":{"path":"/"},"response":{"status":100}}]}"#,
         "x.json",
     )

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fbcomet_mock::{
-    Exchange, Fault, FaultKind, Handler, Mode, RandomFaults, ReplayConfig, ReplayServer, Reply, Request, RequestSpec,
-    ResponseSpec, Server, ServerConfig, Session,
+    Exchange, Fault, FaultKind, Handler, Mode, RandomFaults, Recording, ReplayConfig, ReplayServer, Reply, Request,
+    RequestSpec, ResponseSpec, Server, ServerConfig,
 };
 use support::{Form, instantiate, load, send};
 
@@ -16,7 +16,7 @@ fn at_once() -> ReplayConfig {
 }
 
 /// Plays every exchange of a session in order and checks each answer.
-async fn play(session: &Session, server: &ReplayServer, form_for: impl Fn(usize) -> Form) {
+async fn play(session: &Recording, server: &ReplayServer, form_for: impl Fn(usize) -> Form) {
     for (n, exchange) in session.exchanges.iter().enumerate() {
         let (host, target, fields) = instantiate(&exchange.request, n);
         let answer = send(server.addr(), form_for(n), &exchange.request.method, &host, &target, &fields).await;
@@ -133,8 +133,8 @@ fn one_exchange(path: &str, body: &str, fault: Option<Fault>) -> Exchange {
     }
 }
 
-fn session_of(exchanges: Vec<Exchange>) -> Session {
-    Session {
+fn session_of(exchanges: Vec<Exchange>) -> Recording {
+    Recording {
         name: "test".into(),
         description: String::new(),
         provenance: "constructed in the test".into(),
@@ -390,9 +390,9 @@ async fn many_held_polls_at_once() {
 
 #[test]
 fn malformed_sessions_are_refused_with_a_clear_error() {
-    let err = Session::parse("{\"name\": 5}", "bad.json").unwrap_err().to_string();
+    let err = Recording::parse("{\"name\": 5}", "bad.json").unwrap_err().to_string();
     assert!(err.starts_with("bad.json: line 1, column"), "{err}");
-    let err = Session::parse(
+    let err = Recording::parse(
         r#"{"name":"x","dialect":"channel","uid":1,"exchanges":[{"request":{"path":"no-slash"},"response":{}}]}"#,
         "x.json",
     )
@@ -400,9 +400,9 @@ fn malformed_sessions_are_refused_with_a_clear_error() {
     .to_string();
     assert_eq!(err, "x.json: exchange 0: request path \"no-slash\" does not start with '/'");
     let err =
-        Session::parse(r#"{"name":"x","dialect":"smoke","uid":1,"exchanges":[]}"#, "y.json").unwrap_err().to_string();
+        Recording::parse(r#"{"name":"x","dialect":"smoke","uid":1,"exchanges":[]}"#, "y.json").unwrap_err().to_string();
     assert!(err.contains("unknown variant `smoke`"), "{err}");
-    assert!(Session::load("/nonexistent.json").unwrap_err().to_string().starts_with("/nonexistent.json: "));
+    assert!(Recording::load("/nonexistent.json").unwrap_err().to_string().starts_with("/nonexistent.json: "));
     let _ = FaultKind::ALL;
 }
 

@@ -251,7 +251,7 @@ pub struct Stats {
     pub last_error: Option<Failure>,
 }
 
-enum State {
+enum Phase {
     /// The next poll may go out at this time.
     Ready(Instant),
     InFlight(InFlight),
@@ -288,7 +288,7 @@ struct InFlight {
 /// lost, cut, repeated or re-sent answer never loses or doubles a message.
 pub struct Receiver {
     config: Config,
-    state: State,
+    state: Phase,
     seq: i64,
     rng: SmallRng,
     next_id: u64,
@@ -351,7 +351,7 @@ impl Receiver {
             _ => format!("{:08x}", rng.random::<u32>()),
         };
         let mut receiver = Self {
-            state: State::Ready(now),
+            state: Phase::Ready(now),
             seq,
             host_label: rng.random_range(0..1_000_000),
             pull_host: 0,
@@ -392,19 +392,19 @@ impl Receiver {
     /// The poll under way, if one is.
     pub fn in_flight(&self) -> Option<PollId> {
         match &self.state {
-            State::InFlight(f) => Some(f.id),
+            Phase::InFlight(f) => Some(f.id),
             _ => None,
         }
     }
 
     /// Whether the receiver waits for [`renew`](Self::renew).
     pub fn is_paused(&self) -> bool {
-        matches!(self.state, State::Paused)
+        matches!(self.state, Phase::Paused)
     }
 
     /// Whether the session was lost (nothing more will be polled).
     pub fn is_lost(&self) -> bool {
-        matches!(self.state, State::Lost)
+        matches!(self.state, Phase::Lost)
     }
 
     /// The next thing to tell the application.
@@ -417,9 +417,9 @@ impl Receiver {
     /// the deadline of the one under way.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.state {
-            State::Ready(at) => Some(*at),
-            State::InFlight(f) => Some(f.deadline),
-            State::Paused | State::Lost => None,
+            Phase::Ready(at) => Some(*at),
+            Phase::InFlight(f) => Some(f.deadline),
+            Phase::Paused | Phase::Lost => None,
         }
     }
 
@@ -427,7 +427,7 @@ impl Receiver {
     /// under way at a time.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<PollRequest> {
         match self.state {
-            State::Ready(at) if now >= at => {}
+            Phase::Ready(at) if now >= at => {}
             _ => return None,
         }
         let url = match self.poll_url() {
@@ -440,7 +440,7 @@ impl Receiver {
         self.next_id += 1;
         let id = PollId(self.next_id);
         let deadline = now + self.config.hold + self.config.hold_margin;
-        self.state = State::InFlight(InFlight {
+        self.state = Phase::InFlight(InFlight {
             id,
             deadline,
             decoder: StreamDecoder::new(),
@@ -506,7 +506,7 @@ impl Receiver {
             {
                 self.outputs.push_back(Output::RenewNeeded { reason: None, error: Some(err.clone()) });
                 self.stats.last_error = Some(failure);
-                self.state = State::Paused;
+                self.state = Phase::Paused;
                 return;
             }
             self.fail(now, failure);
@@ -534,7 +534,7 @@ impl Receiver {
         {
             self.settle_gap();
         }
-        self.state = if pause { State::Paused } else { State::Ready(now + delay) };
+        self.state = if pause { Phase::Paused } else { Phase::Ready(now + delay) };
     }
 
     /// The poll failed. Frames that came whole before the failure were
@@ -547,7 +547,7 @@ impl Receiver {
 
     /// Time passed: a poll past its deadline is abandoned (and retried).
     pub fn handle_timeout(&mut self, now: Instant) {
-        if let State::InFlight(flight) = &self.state
+        if let Phase::InFlight(flight) = &self.state
             && now >= flight.deadline
         {
             self.fail(now, Failure::Timeout);
@@ -563,16 +563,16 @@ impl Receiver {
         if let (Some(new), Endpoint::Channel { channel, .. }) = (channel, &mut self.config.endpoint) {
             *channel = new;
         }
-        if !matches!(self.state, State::Lost) {
+        if !matches!(self.state, Phase::Lost) {
             self.failures = 0;
             self.last_success = now;
-            self.state = State::Ready(now);
+            self.state = Phase::Ready(now);
         }
     }
 
     fn current(&mut self, id: PollId) -> Option<&mut InFlight> {
         match &mut self.state {
-            State::InFlight(f) if f.id == id => Some(f),
+            Phase::InFlight(f) if f.id == id => Some(f),
             _ => None,
         }
     }
@@ -581,14 +581,14 @@ impl Receiver {
         tracing::debug!(error = &failure as &(dyn std::error::Error + 'static), seq = self.seq, "poll failed");
         self.stats.last_error = Some(failure.clone());
         if now.saturating_duration_since(self.last_success) >= self.config.give_up_after {
-            self.state = State::Lost;
+            self.state = Phase::Lost;
             self.outputs.push_back(Output::Lost { last: failure });
             return;
         }
         self.failures += 1;
         self.stats.retries += 1;
         let retry_in = retry_delay(&self.config.backoff, self.failures, &mut self.rng);
-        self.state = State::Ready(now + retry_in);
+        self.state = Phase::Ready(now + retry_in);
         self.outputs.push_back(Output::PollFailed { failure, retry_in });
     }
 
@@ -643,7 +643,7 @@ impl Receiver {
             FrameKind::Backoff => {
                 self.backoffs += 1;
                 let wait = server_backoff(self.backoffs, &mut self.rng);
-                if let State::InFlight(f) = &mut self.state {
+                if let Phase::InFlight(f) = &mut self.state {
                     f.next_delay = f.next_delay.max(wait);
                 }
                 self.outputs.push_back(Output::BackingOff { wait });
@@ -706,14 +706,14 @@ impl Receiver {
         }
         gap.resumed_after = Some(self.next_id);
         match &mut self.state {
-            State::Paused => {
+            Phase::Paused => {
                 self.failures = 0;
                 self.last_success = now;
-                self.state = State::Ready(now);
+                self.state = Phase::Ready(now);
             }
             // The answer that brought the gap is still coming in.
-            State::InFlight(flight) => flight.pause = false,
-            State::Ready(_) | State::Lost => {}
+            Phase::InFlight(flight) => flight.pause = false,
+            Phase::Ready(_) | Phase::Lost => {}
         }
     }
 
@@ -741,7 +741,7 @@ impl Receiver {
     }
 
     fn set_pause(&mut self) {
-        if let State::InFlight(f) = &mut self.state {
+        if let Phase::InFlight(f) = &mut self.state {
             f.pause = true;
         }
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use fbcomet_http::{HttpClient, HttpConfig};
 use fbcomet_mock::{
-    Dialect, Exchange, Fault, Handler, ReplayConfig, ReplayServer, Reply, Request, RequestSpec, ResponseSpec, Server,
-    ServerConfig, Session as Recording,
+    Dialect, Exchange, Fault, Handler, Recording, ReplayConfig, ReplayServer, Reply, Request, RequestSpec,
+    ResponseSpec, Server, ServerConfig,
 };
 use fbcomet_sender::{Error, LoginError, SavedSession, Sender, SenderConfig, login};
 use url::Url;

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use fbcomet::{Client, ClientConfig, ClientEvent};
 use fbcomet_codec::{Body, Event};
 use fbcomet_mock::{
-    Emulator, EmulatorConfig, Handler, Observer, Replay, ReplayConfig, Reply, ReplyBody, Request, Server, ServerConfig,
-    Session, Tap, World,
+    Emulator, EmulatorConfig, Handler, Observer, Recording, Replay, ReplayConfig, Reply, ReplyBody, Request, Server,
+    ServerConfig, Tap, World,
 };
 use fbcomet_receiver::{Config, Endpoint, Listener, Output};
 use tokio::sync::mpsc;
@@ -240,7 +240,7 @@ async fn expect(
 
 /// Part 2: the captured 2008 session, replayed to the receiver.
 async fn replay(t: &Arc<Transcript>) -> super::Result<String> {
-    let session = Session::parse(CAPTURED, "2008-multi-event-frame.json")?;
+    let session = Recording::parse(CAPTURED, "2008-multi-event-frame.json")?;
     let expected: usize = session
         .exchanges
         .iter()

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use base64::Engine;
 use fbcomet_codec::{ChatHost, PollTarget};
-use fbcomet_mock::{Dialect, Exchange, Fault, RequestSpec, ResponseSpec, Session};
+use fbcomet_mock::{Dialect, Exchange, Fault, Recording, RequestSpec, ResponseSpec};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -262,7 +262,7 @@ fn import(har_path: &Path, out: &Path, chat_only: bool) -> super::Result<String>
     }
     let name = out.file_stem().map_or("imported".into(), |s| s.to_string_lossy().into_owned());
     let (uid, channel) = who(&exchanges);
-    let session = Session {
+    let session = Recording {
         name,
         description: format!("imported from {}", har_path.display()),
         provenance: format!(
@@ -281,7 +281,7 @@ fn import(har_path: &Path, out: &Path, chat_only: bool) -> super::Result<String>
         exchanges,
     };
     let json = session.to_json();
-    Session::parse(&json, "the imported session")?;
+    Recording::parse(&json, "the imported session")?;
     std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(format!("imported {} exchanges into {}", session.exchanges.len(), out.display()))
 }
@@ -310,7 +310,7 @@ fn who(exchanges: &[Exchange]) -> (u64, Option<u32>) {
 }
 
 fn export(session_path: &Path, out: &Path) -> super::Result<String> {
-    let session = Session::load(session_path)?;
+    let session = Recording::load(session_path)?;
     // 2008-05-19 12:00:00 UTC, the day of the pidgin captures.
     let mut clock_ms: u64 = 1_211_198_400_000;
     let entries: Vec<Entry> = session

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fbcomet_mock::{Mode, ReplayConfig, ReplayServer, Session};
+use fbcomet_mock::{Mode, Recording, ReplayConfig, ReplayServer};
 
 use crate::cmd::WithContext;
 use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, StatusLine, announce, runtime};
@@ -81,7 +81,7 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 }
 
 pub(crate) fn run(args: Args) -> super::Result {
-    let session = Session::load(&args.fixture)?;
+    let session = Recording::load(&args.fixture)?;
     let mut config =
         ReplayConfig::default().speed(args.speed).mode(if args.lenient { Mode::Lenient } else { Mode::Strict });
     for field in &args.ignore {
@@ -93,7 +93,7 @@ pub(crate) fn run(args: Args) -> super::Result {
     runtime()?.block_on(serve(args, session, config))
 }
 
-async fn serve(args: Args, session: Session, config: ReplayConfig) -> super::Result {
+async fn serve(args: Args, session: Recording, config: ReplayConfig) -> super::Result {
     let strict = config.mode == Mode::Strict;
     let total = session.exchanges.len();
     let server = ReplayServer::bind(args.addr, session, config, args.limits.server_config())

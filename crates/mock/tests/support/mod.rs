@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fbcomet_mock::Session;
+use fbcomet_mock::Recording;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
@@ -122,8 +122,8 @@ pub fn session_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sessions").join(format!("{name}.json"))
 }
 
-pub fn load(name: &str) -> Session {
-    Session::load(session_path(name)).expect("a bundled session")
+pub fn load(name: &str) -> Recording {
+    Recording::load(session_path(name)).expect("a bundled session")
 }
 
 pub const SESSIONS: &[&str] = &["2008-login-chat", "2008-multi-event-frame", "2008-error-relogin", "pull-lb-sticky"];

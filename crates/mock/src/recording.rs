@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
 
-/// One captured session: where it came from, and its exchanges in order.
+/// A recorded session (a session fixture): where it came from, and its
+/// exchanges in order. (Not to be confused with a login session:
+/// `fbcomet_sender::Session`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Session {
+pub struct Recording {
     /// A short name (the file's stem, by convention).
     pub name: String,
     /// What happens in the session.
@@ -126,7 +128,7 @@ fn is_zero(v: &u64) -> bool {
 /// Why a session fixture could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SessionError {
+pub enum RecordingError {
     /// The file could not be read.
     #[error("{path}: {source}")]
     Io {
@@ -159,19 +161,19 @@ pub enum SessionError {
     },
 }
 
-impl Session {
+impl Recording {
     /// Reads and checks a session fixture.
-    pub fn load(path: impl AsRef<Path>) -> Result<Session, SessionError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Recording, RecordingError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SessionError::Io { path: name.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| RecordingError::Io { path: name.clone(), source })?;
         Self::parse(&text, &name)
     }
 
     /// Parses and checks a session from JSON text; `origin` names it in
     /// errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Session, SessionError> {
-        let session: Session = serde_json::from_str(text).map_err(|e| SessionError::Json {
+    pub fn parse(text: &str, origin: &str) -> Result<Recording, RecordingError> {
+        let session: Recording = serde_json::from_str(text).map_err(|e| RecordingError::Json {
             path: origin.to_owned(),
             line: e.line(),
             column: e.column(),
@@ -188,8 +190,8 @@ impl Session {
         text
     }
 
-    fn check(&self, origin: &str) -> Result<(), SessionError> {
-        let invalid = |index, message: String| SessionError::Invalid { path: origin.to_owned(), index, message };
+    fn check(&self, origin: &str) -> Result<(), RecordingError> {
+        let invalid = |index, message: String| RecordingError::Invalid { path: origin.to_owned(), index, message };
         for (index, exchange) in self.exchanges.iter().enumerate() {
             let (req, resp) = (&exchange.request, &exchange.response);
             if !req.path.starts_with('/') {
