@@ -205,8 +205,6 @@ fn wrong_passwords_unreachable_servers_and_bad_arguments() {
     for args in [
         vec!["listen"],
         vec!["send", "--email", "a", "--password", "b"],
-        vec!["send", "--email", "a", "--password", "b", "--to", "bob"],
-        vec!["listen", "--email", "a"],
         vec!["listen", "--email", "a", "--password", "b", "--timeout", "later"],
         vec!["chat", "--server", "not a url", "--email", "a", "--password", "b"],
         vec!["har"],
@@ -215,6 +213,37 @@ fn wrong_passwords_unreachable_servers_and_bad_arguments() {
         let out = run(fbcomet().args(&args), "");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
+
+    // Errors that say what to do.
+    let bare = run(fbcomet().args(["buddies", "--server", "127.0.0.1:8008", "--email", "a", "--password", "b"]), "");
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("did you mean http://127.0.0.1:8008?"));
+    let no_password = run(fbcomet().args(["listen", "--server", &server.url, "--email", "alice@example.com"]), "");
+    assert_eq!(no_password.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&no_password.stderr).contains("FBCOMET_PASSWORD"), "{no_password:?}");
+    let from_env = run(
+        fbcomet()
+            .args(["buddies", "--server", &server.url, "--email", "alice@example.com"])
+            .env("FBCOMET_PASSWORD", "alice"),
+        "",
+    );
+    assert!(from_env.status.success(), "{}", String::from_utf8_lossy(&from_env.stderr));
+    let empty = run(as_user("send", &server.url, "alice").args(["--to", "bob", "--text", ""]), "");
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("the message is empty"), "{empty:?}");
+    let stranger = run(as_user("send", &server.url, "alice").args(["--to", "mallory", "--text", "hi"]), "");
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("who is \"mallory\"?"), "{stranger:?}");
+    let wrong = run(
+        fbcomet().args(["buddies", "--server", &server.url, "--email", "alice@example.com", "--password", "nope"]),
+        "",
+    );
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("Incorrect email or password: The email and password"),
+        "summary and description apart: {wrong:?}"
+    );
+    let taken = run(fbcomet().args(["serve", "--addr", server.url.trim_start_matches("http://")]), "");
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("another --addr"), "{taken:?}");
 }
 
 #[test]

@@ -27,6 +27,10 @@ pub enum Error {
     /// The receiver's configuration cannot work.
     #[error("{0}")]
     Config(#[from] ConfigError),
+    /// The session expired, and no email and password were given to log
+    /// in again with (a restored session without credentials).
+    #[error("the session expired and there is no password to log in again with")]
+    NoCredentials,
     /// An event stream was asked for outside a tokio runtime (its driver
     /// runs as a task).
     #[error("an event stream needs a tokio runtime")]
@@ -188,9 +192,7 @@ impl Client {
     /// Logs in again with the remembered credentials.
     pub async fn relogin(&self) -> Result<Session, Error> {
         let Some((email, password)) = self.credentials().clone() else {
-            return Err(Error::Login(LoginError::BadCredentials(Some(
-                "no credentials to log in again with".to_owned(),
-            ))));
+            return Err(Error::NoCredentials);
         };
         let session =
             fbcomet_sender::login(self.inner.sender.http(), &self.inner.config.www, &email, &password).await?;
@@ -251,6 +253,11 @@ impl Client {
                 _ => None,
             })
             .collect())
+    }
+
+    /// Logs out: the server ends the session, and the user goes offline.
+    pub async fn logout(&self) -> Result<(), Error> {
+        Ok(self.inner.sender.logout().await?)
     }
 
     /// The sender underneath, for the posts not wrapped here (settings,

@@ -37,6 +37,10 @@ pub enum Error {
         /// What was expected.
         expected: &'static str,
     },
+    /// An empty message, refused before sending (the service took 1 to 999
+    /// characters).
+    #[error("the message is empty")]
+    Empty,
     /// A message longer than the service took, refused before sending.
     #[error("the message is {chars} characters long; the service takes at most {max}")]
     TooLong {

@@ -98,10 +98,20 @@ pub(crate) fn first_form(page: &str) -> Option<Form> {
 pub(crate) fn login_error(page: &str) -> Option<String> {
     static PATTERN: LazyLock<Regex> =
         LazyLock::new(|| re(r#"(?is)<div[^>]*(?:id|class)="[^"]*(?:error|login_error)[^"]*"[^>]*>(.*?)</div>"#));
+    static HEADING: LazyLock<Regex> = LazyLock::new(|| re(r"(?is)<h[1-6][^>]*>(.*?)</h[1-6]>"));
     static TAGS: LazyLock<Regex> = LazyLock::new(|| re(r"<[^>]*>"));
+    let clean = |html: &str| TAGS.replace_all(html, " ").split_whitespace().collect::<Vec<_>>().join(" ");
     let inner = PATTERN.captures(page)?.get(1)?.as_str();
-    let text = TAGS.replace_all(inner, " ");
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The heading is the summary, the rest the description: "summary: description".
+    let (summary, description) = match HEADING.captures(inner) {
+        Some(heading) => (clean(&heading[1]), clean(&HEADING.replace(inner, " "))),
+        None => (String::new(), clean(inner)),
+    };
+    let text = match (summary.is_empty(), description.is_empty()) {
+        (false, false) => format!("{}: {description}", summary.trim_end_matches(['.', ':'])),
+        (false, true) => summary,
+        _ => description,
+    };
     (!text.is_empty()).then(|| unescape(&text))
 }
 
@@ -170,7 +180,7 @@ mod tests {
         let page = r#"<div id="error" class="error_box"><h2>Incorrect Email</h2>The email you entered does not belong to any account.</div>"#;
         assert_eq!(
             login_error(page).as_deref(),
-            Some("Incorrect Email The email you entered does not belong to any account.")
+            Some("Incorrect Email: The email you entered does not belong to any account.")
         );
         assert_eq!(login_error("<div>fine</div>"), None);
     }

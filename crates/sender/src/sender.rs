@@ -102,6 +102,9 @@ impl Sender {
         if chars > MAX_MESSAGE_CHARS {
             return Err(Error::TooLong { chars, max: MAX_MESSAGE_CHARS });
         }
+        if chars == 0 {
+            return Err(Error::Empty);
+        }
         let msg_id = self.rng.lock().unwrap_or_else(PoisonError::into_inner).random::<u32>().to_string();
         let client_time = now_ms();
         let session = self.session();
@@ -173,6 +176,17 @@ impl Sender {
     pub async fn close_chat(&self, uid: u64) -> Result<(), Error> {
         let form = [("close_chat", uid.to_string()), ("window_id", "12345".to_owned()), self.token()];
         self.post("/ajax/chat/settings.php", &form).await.map(drop)
+    }
+
+    /// logout.php: ends the login session (and with it the user's presence
+    /// and held polls, on an fbcomet server).
+    pub async fn logout(&self) -> Result<(), Error> {
+        let endpoint = "/logout.php";
+        let response = self.http.get(&on_www(&self.config.www, endpoint)).await?;
+        match response.status {
+            200..=399 => Ok(()),
+            status => Err(Error::Status { status, endpoint: endpoint.to_owned() }),
+        }
     }
 
     /// reconnect.php: where the channel lives now (`host` like `channel01`)

@@ -171,7 +171,7 @@ async fn wrong_credentials_and_missing_pieces_are_clear_errors() {
     assert!(matches!(err, LoginError::BadCredentials(Some(_))), "{err}");
     assert_eq!(
         err.to_string(),
-        "wrong email or password: Incorrect Email The email you entered does not belong to any account."
+        "wrong email or password: Incorrect Email: The email you entered does not belong to any account."
     );
 
     let no_channel = format!(

@@ -48,7 +48,12 @@ pub(crate) fn run(args: Args) -> super::Result {
         if args.json {
             let value: Vec<_> = rows
                 .iter()
-                .map(|(uid, name, state, status)| json!({"uid": uid, "name": name, "state": state, "status": status}))
+                .map(|(uid, name, state, status)| {
+                    // uids as numbers, as `listen --json` gives them (a uid that is not
+                    // a number, from some other server, stays text).
+                    let uid = uid.parse::<u64>().map_or_else(|_| json!(uid), |n| json!(n));
+                    json!({"uid": uid, "name": name, "state": state, "status": status})
+                })
                 .collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())?;
         } else {

@@ -8,16 +8,21 @@ use std::process::ExitCode;
 use fbcomet::Client;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::cmd::connect::ConnectArgs;
+use crate::cmd::connect::{ConnectArgs, names, resolve};
 use crate::cmd::listen::event_line;
-use crate::cmd::util::{HumanDuration, printable, run_async};
+use crate::cmd::util::{HumanDuration, clock, printable, run_async};
 
 /// Chat in the terminal: type `UID message` (or `NAME message`) to send,
 /// `/buddies` for the buddy list, `/quit` to leave; incoming messages are
 /// shown as they come.
 ///
-/// Standard input may be a terminal or a pipe: at its end, chat waits
-/// --linger for answers and leaves.
+/// What arrives is shown with the time: messages, typing, friends coming
+/// and going (the buddy list is fetched every --presence-every). Standard
+/// input may be a terminal or a pipe: at its end, chat waits --linger for
+/// answers and leaves. Leaving (/quit, the end of the input, Ctrl-C) logs
+/// out, so the user goes offline, unless the session came from or goes to
+/// a file (--session, --save-session). Exit status: 0 when left, 1 when
+/// the session was lost, 130 on Ctrl-C.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fbcomet chat --email alice@example.com --password alice
@@ -32,61 +37,70 @@ pub(crate) struct Args {
     /// At the end of the input, wait this long for answers before leaving.
     #[arg(long, default_value = "500ms", value_name = "DURATION")]
     linger: HumanDuration,
+
+    /// Fetch the buddy list this often to show who comes and goes (0s for never).
+    #[arg(long, default_value = "1m", value_name = "DURATION")]
+    presence_every: HumanDuration,
 }
 
 pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
-        let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
+        let every = args.presence_every.0;
+        let config =
+            fbcomet::ClientConfig { presence_interval: (!every.is_zero()).then_some(every), ..args.connect.config() };
         let client = args.connect.connect(config).await?;
-        let names = buddies(&client).await?;
+        let names = names(&client).await?;
         let mut events = client.events()?;
         say(&format!("logged in as {}. Type `UID message` or `NAME message`, /buddies, /quit.", client.uid()));
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
-        loop {
+        let status = loop {
             tokio::select! {
                 line = lines.next_line() => match line {
                     Ok(Some(line)) => {
                         if !command(&client, &names, line.trim()).await {
-                            return Ok(ExitCode::SUCCESS);
+                            break ExitCode::SUCCESS;
                         }
                     }
-                    Ok(None) | Err(_) => break,
+                    Ok(None) | Err(_) => {
+                        // The input ended: show what arrives for a moment more.
+                        let until = tokio::time::Instant::now() + args.linger.0;
+                        while let Ok(Some(event)) = tokio::time::timeout_at(until, events.next()).await {
+                            show(&event, client.uid());
+                        }
+                        break ExitCode::SUCCESS;
+                    }
                 },
                 event = events.next() => match event {
-                    Some(event) => {
-                        if let Some(line) = event_line(&event, client.uid()) {
-                            say(&line);
-                        }
-                    }
+                    Some(event) => show(&event, client.uid()),
                     None => return Ok(ExitCode::FAILURE),
                 },
+                _ = tokio::signal::ctrl_c() => break ExitCode::from(INTERRUPTED),
             }
+        };
+        drop(events);
+        if args.connect.owns_session()
+            && let Err(err) = client.logout().await
+        {
+            tracing::warn!(error = &err as &(dyn std::error::Error + 'static), "logging out failed");
         }
-        // The input ended: show what arrives for a moment more.
-        let until = tokio::time::Instant::now() + args.linger.0;
-        while let Ok(Some(event)) = tokio::time::timeout_at(until, events.next()).await {
-            if let Some(line) = event_line(&event, client.uid()) {
-                say(&line);
-            }
-        }
-        Ok(ExitCode::SUCCESS)
+        Ok(status)
     })
+}
+
+/// The exit status after Ctrl-C, as a shell reports a SIGINT.
+pub(crate) const INTERRUPTED: u8 = 130;
+
+/// An event's line, with the time, where it has one.
+fn show(event: &fbcomet::ClientEvent, me: u64) {
+    if let Some(line) = event_line(event, me) {
+        say(&format!("{} {line}", clock()));
+    }
 }
 
 fn say(line: &str) {
     let mut out = io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-}
-
-/// First names (lowercase) to uids, and the listing `/buddies` prints.
-async fn buddies(client: &Client) -> Result<BTreeMap<String, u64>, fbcomet::Error> {
-    let list = client.buddy_list().await?;
-    Ok(list
-        .user_infos
-        .iter()
-        .filter_map(|(uid, info)| Some((info.first_name.as_deref()?.to_lowercase(), uid.parse().ok()?)))
-        .collect())
 }
 
 /// Runs one line of input; `false` to leave.
@@ -113,7 +127,7 @@ async fn command(client: &Client, names: &BTreeMap<String, u64>, line: &str) -> 
                 say("type `UID message`, `NAME message`, /buddies or /quit");
                 return true;
             };
-            let to = who.parse::<u64>().ok().or_else(|| names.get(&who.to_lowercase()).copied());
+            let to = resolve(names, who);
             match to {
                 Some(to) => {
                     if let Err(err) = client.send(to, text.trim_start()).await {

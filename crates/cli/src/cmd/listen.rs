@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use fbcomet::{ClientEvent, Message, Person};
 use serde_json::{Value, json};
 
+use crate::cmd::chat::INTERRUPTED;
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::{HumanDuration, printable, run_async};
+use crate::cmd::util::{HumanDuration, clock, printable, run_async};
 
 /// Log in and print events as they arrive: messages, typing, presence.
 ///
@@ -19,9 +20,12 @@ use crate::cmd::util::{HumanDuration, printable, run_async};
 /// (control characters shown escaped, one message one line); JSON lines
 /// with --json, text exact.
 ///
+/// Leaving logs out (the user goes offline) unless the session came from or
+/// goes to a file (--session, --save-session).
+///
 /// Exit status: 0 when --count messages came (or at --timeout without
 /// --count), 1 when the session was lost, 3 when --timeout came before
-/// --count messages, 2 for usage errors.
+/// --count messages, 130 on Ctrl-C, 2 for usage errors.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fbcomet listen --email alice@example.com --password alice
@@ -56,9 +60,9 @@ pub(crate) fn run(args: Args) -> super::Result {
         let mut events = client.events()?;
         let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t.0);
         let mut messages = 0;
-        loop {
+        let status = loop {
             if args.count.is_some_and(|n| messages >= n) {
-                return Ok(ExitCode::SUCCESS);
+                break ExitCode::SUCCESS;
             }
             let next = async {
                 match deadline {
@@ -68,14 +72,14 @@ pub(crate) fn run(args: Args) -> super::Result {
             };
             let event = tokio::select! {
                 event = next => event,
-                _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+                _ = tokio::signal::ctrl_c() => break ExitCode::from(INTERRUPTED),
             };
             let Some(event) = event else {
                 // The timeout: short of --count is a failure of its own kind.
-                return Ok(if args.count.is_some() { ExitCode::from(TIMED_OUT) } else { ExitCode::SUCCESS });
+                break if args.count.is_some() { ExitCode::from(TIMED_OUT) } else { ExitCode::SUCCESS };
             };
             let Some(event) = event else {
-                return Ok(ExitCode::FAILURE); // the stream ended after SessionLost
+                break ExitCode::FAILURE; // the stream ended after SessionLost
             };
             if matches!(&event, ClientEvent::Message { message, .. } if message.from != client.uid()) {
                 messages += 1;
@@ -91,19 +95,22 @@ pub(crate) fn run(args: Args) -> super::Result {
             }
             out.flush()?;
             if lost {
-                return Ok(ExitCode::FAILURE);
+                break ExitCode::FAILURE;
             }
+        };
+        // Leaving takes the user offline, unless the session is kept in a file.
+        drop(events);
+        if args.connect.owns_session()
+            && let Err(err) = client.logout().await
+        {
+            tracing::warn!(error = &err as &(dyn std::error::Error + 'static), "logging out failed");
         }
+        Ok(status)
     })
 }
 
 /// The exit status when --timeout comes before --count messages.
 const TIMED_OUT: u8 = 3;
-
-fn clock() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
-}
 
 fn name(message: &Message<'_>, from: bool) -> String {
     let (uid, name) = if from { (message.from, &message.from_name) } else { (message.to, &message.to_name) };

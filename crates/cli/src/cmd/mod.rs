@@ -30,6 +30,13 @@ pub(crate) struct Context {
     source: Error,
 }
 
+impl Context {
+    /// `what`, caused by `source`.
+    pub(crate) fn boxed(what: String, source: impl Into<Error>) -> Error {
+        Box::new(Context { what, source: source.into() })
+    }
+}
+
 impl fmt::Display for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.what)
@@ -51,7 +58,7 @@ pub(crate) trait WithContext<T> {
 
 impl<T, E: Into<Error>> WithContext<T> for std::result::Result<T, E> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|e| Box::new(Context { what: what(), source: e.into() }) as Error)
+        self.map_err(|e| Context::boxed(what(), e))
     }
 }
 

@@ -8,7 +8,7 @@ use fbcomet_mock::RecordServer;
 use url::Url;
 
 use crate::cmd::WithContext;
-use crate::cmd::util::{HumanDuration, LimitArgs, StatusLine, announce, runtime, until_stopped};
+use crate::cmd::util::{HumanDuration, LimitArgs, StatusLine, announce, listen_error, runtime, until_stopped};
 
 /// Record what passes to a server of this protocol, as a replayable session.
 ///
@@ -55,7 +55,7 @@ pub(crate) fn run(args: Args) -> super::Result {
     runtime()?.block_on(async {
         let server = RecordServer::bind(args.addr, args.upstream.clone(), args.limits.server_config())
             .await
-            .context(|| format!("cannot listen on {}", args.addr))?;
+            .map_err(|e| listen_error(args.addr, e))?;
         announce(&server.url())?;
         let recorder = server.recorder().clone();
         let progress = StatusLine::start(move || format!("recording: {} exchanges", recorder.len()));

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use fbcomet_mock::{Mode, Recording, ReplayConfig, ReplayServer};
 
-use crate::cmd::WithContext;
-use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, StatusLine, announce, runtime};
+use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, StatusLine, announce, listen_error, runtime};
 
 /// Serve a captured session: faithful replay of a recorded conversation.
 ///
@@ -98,7 +97,7 @@ async fn serve(args: Args, session: Recording, config: ReplayConfig) -> super::R
     let total = session.exchanges.len();
     let server = ReplayServer::bind(args.addr, session, config, args.limits.server_config())
         .await
-        .context(|| format!("cannot listen on {}", args.addr))?;
+        .map_err(|e| listen_error(args.addr, e))?;
     announce(&server.url())?;
     let report = server.report_handle();
     let progress = StatusLine::start(move || {

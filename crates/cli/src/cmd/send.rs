@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::cmd::connect::ConnectArgs;
+use crate::cmd::connect::{ConnectArgs, names, resolve};
 use crate::cmd::util::run_async;
 
 /// Send a message (--text), or one message per line of standard input.
@@ -16,14 +16,15 @@ use crate::cmd::util::run_async;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fbcomet send --email alice@example.com --password alice --to 1002 --text 'hi & bye'
+  fbcomet send --email alice@example.com --password alice --to bob --text 'by name'
   printf 'one\\ntwo\\n' | fbcomet send --email alice@example.com --password alice --to 1002")]
 pub(crate) struct Args {
     #[command(flatten)]
     connect: ConnectArgs,
 
-    /// The recipient's uid.
-    #[arg(long, value_name = "UID")]
-    to: u64,
+    /// The recipient: a uid, or a friend's first or full name.
+    #[arg(long, value_name = "UID|NAME")]
+    to: String,
 
     /// The message (else each line of standard input is one).
     #[arg(long)]
@@ -44,19 +45,24 @@ pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
         let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
         let client = args.connect.connect(config).await?;
+        let to = match args.to.parse::<u64>() {
+            Ok(uid) => uid,
+            Err(_) => resolve(&names(&client).await?, &args.to)
+                .ok_or_else(|| format!("who is {:?}? not a uid, nor the name of a friend", args.to))?,
+        };
         let mut failed = 0;
         for text in &texts {
-            match client.send(args.to, text).await {
+            match client.send(to, text).await {
                 Ok(sent) => {
                     let mut out = io::stdout().lock();
                     if args.json {
-                        writeln!(out, "{}", json!({"to": args.to, "msg_id": sent.msg_id, "attempts": sent.attempts}))?;
+                        writeln!(out, "{}", json!({"to": to, "msg_id": sent.msg_id, "attempts": sent.attempts}))?;
                     } else {
-                        writeln!(out, "sent to {} (msg_id {})", args.to, sent.msg_id)?;
+                        writeln!(out, "sent to {to} (msg_id {})", sent.msg_id)?;
                     }
                 }
                 Err(err) => {
-                    eprintln!("fbcomet: not sent to {}: {}", args.to, super::report(&err));
+                    eprintln!("fbcomet: not sent to {to}: {}", super::report(&err));
                     failed += 1;
                 }
             }

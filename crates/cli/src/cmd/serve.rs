@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use fbcomet_chat::ChatConfig;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 
-use crate::cmd::WithContext;
-use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, announce, runtime, until_stopped};
+use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, announce, listen_error, runtime, until_stopped};
 
 /// Serve the 2008 chat service: log in, buddy lists, messages, typing.
 ///
@@ -86,7 +85,7 @@ pub(crate) fn run(args: Args) -> super::Result {
     runtime()?.block_on(async {
         let server = EmulatorServer::bind(args.addr, &world, config, args.limits.server_config())
             .await
-            .context(|| format!("cannot listen on {}", args.addr))?;
+            .map_err(|e| listen_error(args.addr, e))?;
         announce(&server.url())?;
         let users: Vec<String> = world.users.iter().map(|u| format!("{} ({})", u.email, u.uid)).collect();
         println!("users: {}", users.join(", "));

@@ -127,6 +127,19 @@ pub(crate) async fn until_stopped(timeout: Option<HumanDuration>) {
     }
 }
 
+/// Why a server could not listen on `addr`, with what to do about an
+/// address in use.
+pub(crate) fn listen_error(addr: std::net::SocketAddr, err: std::io::Error) -> super::Error {
+    let what = if err.kind() == std::io::ErrorKind::AddrInUse {
+        format!(
+            "cannot listen on {addr}: the address is in use (another fbcomet serve?); pick another --addr, or port 0 (--addr 127.0.0.1:0) for any free one"
+        )
+    } else {
+        format!("cannot listen on {addr}")
+    };
+    super::Context::boxed(what, err)
+}
+
 /// A multi-threaded runtime for the commands that serve or talk.
 pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
@@ -165,6 +178,12 @@ impl Drop for StatusLine {
             eprint!("\r\x1b[2K");
         }
     }
+}
+
+/// The time of day (UTC), `HH:MM:SS`, for the lines of listen and chat.
+pub(crate) fn clock() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
 }
 
 /// Text from the network made safe for a terminal: control characters
