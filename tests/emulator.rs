@@ -231,7 +231,7 @@ async fn sessions_are_checked_cookie_token_and_channel_owner() {
     let err = Client::login(config(&server), "alice@example.com", "wrong").await.expect_err("refused");
     assert_eq!(
         err.to_string(),
-        "login failed: wrong email or password: Incorrect email or password The email and password you entered did not match our records."
+        "login failed: wrong email or password: Incorrect email or password: The email and password you entered did not match our records."
     );
 
     let alice = login(&server, "alice").await;
