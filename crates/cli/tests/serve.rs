@@ -200,3 +200,31 @@ fn a_bad_world_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_file(&bad);
 }
+
+#[test]
+fn record_finds_a_bad_out_and_a_down_upstream_at_the_start() {
+    use std::process::Stdio;
+    // An --out in a folder that does not exist: refused before serving.
+    let out = support::fbcomet()
+        .args(["record", "--upstream", "http://127.0.0.1:9", "--addr", "127.0.0.1:0", "--out", "/nonexistent/dir/s.json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("record");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write /nonexistent/dir/s.json"), "{out:?}");
+    assert!(out.stdout.is_empty(), "nothing served");
+    // An upstream nobody listens on (a port just freed).
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let file = std::env::temp_dir().join(format!("fbcomet-record-{}.json", std::process::id()));
+    let out = support::fbcomet()
+        .args(["record", "--upstream", &format!("http://{free}"), "--addr", "127.0.0.1:0", "--out"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("record");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("cannot reach the upstream http://{free}/")), "{out:?}");
+    let _ = std::fs::remove_file(&file);
+}

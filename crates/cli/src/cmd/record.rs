@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use fbcomet_mock::RecordServer;
 use url::Url;
@@ -16,7 +17,9 @@ use crate::cmd::util::{HumanDuration, LimitArgs, StatusLine, announce, listen_er
 /// it as the client's HTTP proxy; every request is forwarded to --upstream
 /// (another fbcomet, an archive server) and the exchange is kept with its
 /// real hold and chunk timing. At Ctrl-C (or --timeout) the session is
-/// written to --out in the fixture format, ready for `fbcomet replay`.
+/// written to --out in the fixture format, ready for `fbcomet replay`. An
+/// --out that cannot be written, or an upstream that does not answer, is an
+/// error at the start, before anything is served.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fbcomet serve &                      # something to record
@@ -52,7 +55,22 @@ pub(crate) fn run(args: Args) -> super::Result {
         eprintln!("fbcomet: --upstream must be an http:// URL, not {}", args.upstream);
         return Ok(ExitCode::from(2)); // a usage error
     }
+    // A typo in --out is found now, not after the whole recording: the
+    // file is opened for writing (and left as it was) before anything else.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&args.out)
+        .context(|| format!("cannot write {}", args.out.display()))?;
     runtime()?.block_on(async {
+        // An upstream that is down is found now too.
+        let (host, port) = (args.upstream.host_str().unwrap_or_default(), args.upstream.port_or_known_default().unwrap_or(80));
+        let reach = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect((host, port))).await;
+        match reach {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => return Err(super::Context::boxed(format!("cannot reach the upstream {}", args.upstream), err)),
+            Err(_) => return Err(format!("cannot reach the upstream {}: no answer in 5 s", args.upstream).into()),
+        }
         let server = RecordServer::bind(args.addr, args.upstream.clone(), args.limits.server_config())
             .await
             .map_err(|e| listen_error(args.addr, e))?;
