@@ -137,3 +137,52 @@ fn bad_arguments_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// `--trace` prints each exchange as a line, `--trace-file` writes it as
+/// JSON, and a replay whose client went quiet says what it waits for.
+#[test]
+fn the_wire_is_traced_and_a_quiet_client_is_named() {
+    let path = fixture("sessions/2008-login-chat.json");
+    let trace_file = std::env::temp_dir().join(format!("fbcomet-trace-{}.jsonl", std::process::id()));
+    let trace_arg = trace_file.to_string_lossy().into_owned();
+    let (mut child, addr) = start(&[
+        &path,
+        "--speed",
+        "0",
+        "--trace",
+        "--trace-file",
+        &trace_arg,
+        "--patience",
+        "300ms",
+        "--timeout",
+        "2s",
+    ]);
+    let page = http(&addr, "GET", "/login.php", "www.facebook.com", "");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let poll = http(&addr, "GET", "/x/9/false/p_1001=-1", "0.channel07.facebook.com", "");
+    assert!(poll.contains(r#"for (;;);{"t":"refresh", "seq":0}"#), "the captured body: {poll}");
+    std::thread::sleep(std::time::Duration::from_millis(900));
+    let _ = child.kill();
+    let (_, _, stderr) = finish(child);
+    assert!(stderr.contains("GET www.facebook.com /login.php -> 200"), "{stderr}");
+    assert!(
+        stderr.contains("GET 0.channel07.facebook.com /x/9/false/p_1001=-1 -> 200") && stderr.contains("refresh seq 0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("replay: no request for 0."), "{stderr}");
+    assert!(
+        stderr.contains(
+            "s; waiting for #5 GET /x/{ANY}/false/p_1001=0 (channel stream), #1 POST /login.php (www stream)"
+        ),
+        "{stderr}"
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(&trace_file)
+        .expect("trace file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!((lines[1]["kind"].as_str(), lines[1]["seq"].as_i64()), (Some("refresh"), Some(0)));
+    assert_eq!(lines[0]["target"], "/login.php");
+    let _ = std::fs::remove_file(&trace_file);
+}

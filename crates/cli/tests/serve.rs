@@ -206,7 +206,15 @@ fn record_finds_a_bad_out_and_a_down_upstream_at_the_start() {
     use std::process::Stdio;
     // An --out in a folder that does not exist: refused before serving.
     let out = support::fbcomet()
-        .args(["record", "--upstream", "http://127.0.0.1:9", "--addr", "127.0.0.1:0", "--out", "/nonexistent/dir/s.json"])
+        .args([
+            "record",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--addr",
+            "127.0.0.1:0",
+            "--out",
+            "/nonexistent/dir/s.json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
@@ -225,6 +233,9 @@ fn record_finds_a_bad_out_and_a_down_upstream_at_the_start() {
         .output()
         .expect("record");
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("cannot reach the upstream http://{free}/")), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("cannot reach the upstream http://{free}/")),
+        "{out:?}"
+    );
     let _ = std::fs::remove_file(&file);
 }

@@ -85,5 +85,5 @@ pub use replay::{
 };
 pub use reply::{Reply, ReplyBody, Wait};
 pub use request::Request;
-pub use server::{Handler, Server, ServerConfig};
+pub use server::{Handler, Server, ServerConfig, TraceFn, Traced};
 pub use tap::{Observer, Tap};

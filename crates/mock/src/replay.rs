@@ -234,6 +234,8 @@ struct Progress {
     faults_injected: usize,
     abandoned: usize,
     rng: SmallRng,
+    /// When the last request came (or the replay started).
+    last_request: std::time::Instant,
 }
 
 /// A session being replayed: the [`Handler`] behind a [`ReplayServer`].
@@ -266,6 +268,7 @@ impl Replay {
                 faults_injected: 0,
                 abandoned: 0,
                 rng: SmallRng::seed_from_u64(seed),
+                last_request: std::time::Instant::now(),
             }),
             streams,
             session,
@@ -303,6 +306,17 @@ impl Replay {
         }
     }
 
+    /// How long since the last request came (or since the start).
+    pub fn idle_for(&self) -> Duration {
+        self.lock().last_request.elapsed()
+    }
+
+    /// The exchange each stream expects next, for those with any left.
+    pub fn expected(&self) -> Vec<ExchangeRef> {
+        let state = self.lock();
+        state.pending.values().filter_map(|q| q.front()).map(|&i| self.exchange_ref(i)).collect()
+    }
+
     /// Resolves once every exchange has been answered as recorded, its
     /// hold over (so that a shutdown then cuts nothing short).
     pub async fn finished(&self) {
@@ -318,6 +332,7 @@ impl Replay {
     fn answer(self: &Arc<Self>, request: &Request) -> Reply {
         let stream = stream_of(request.host.as_deref(), &request.path);
         let mut state = self.lock();
+        state.last_request = std::time::Instant::now();
         let front = state.pending.get(&stream).and_then(|q| q.front().copied());
         let diffs = front.map(|i| differences(&self.session.exchanges[i].request, request, &self.config.ignore));
         let index = match (front, diffs) {
@@ -529,6 +544,11 @@ impl ReplayServer {
     /// hold over (so that a shutdown then cuts nothing short).
     pub async fn finished(&self) {
         self.replay.finished().await;
+    }
+
+    /// The replay itself, for what it is waiting for.
+    pub fn replay(&self) -> Arc<Replay> {
+        Arc::clone(&self.replay)
     }
 
     /// A function that reports on the replay, for a progress display that

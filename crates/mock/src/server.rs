@@ -41,6 +41,40 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> impl Future<Output = Reply> + Send;
 }
 
+/// One exchange, as a trace sees it: the request, and the answer as it
+/// goes out (after its hold).
+#[derive(Debug)]
+pub struct Traced<'a> {
+    /// When the request came in.
+    pub at: std::time::SystemTime,
+    /// Who sent it.
+    pub remote: SocketAddr,
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The host the client addressed.
+    pub host: Option<&'a str>,
+    /// The path and query.
+    pub target: &'a str,
+    /// The answer's status.
+    pub status: u16,
+    /// How long the answer was held (from the request to the answer).
+    pub held: Duration,
+    /// The answer's body.
+    pub body: &'a [u8],
+    /// The fault acted out, if any.
+    pub fault: Option<&'a FaultAction>,
+}
+
+/// What a server calls with every exchange it answers (`--trace`).
+#[derive(Clone)]
+pub struct TraceFn(pub Arc<dyn Fn(&Traced<'_>) + Send + Sync>);
+
+impl std::fmt::Debug for TraceFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TraceFn")
+    }
+}
+
 /// Limits and timeouts of the server (`SECURITY.md` says why each).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -59,6 +93,8 @@ pub struct ServerConfig {
     pub max_connections_per_address: usize,
     /// How long a shutdown waits for connections to finish their answers.
     pub shutdown_grace: Duration,
+    /// Called with every exchange answered, if set.
+    pub trace: Option<TraceFn>,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +106,7 @@ impl Default for ServerConfig {
             max_connections: 2048,
             max_connections_per_address: 256,
             shutdown_grace: Duration::from_secs(5),
+            trace: None,
         }
     }
 }
@@ -290,6 +327,16 @@ async fn serve<H: Handler>(
     let _busy = ctl.conn.as_ref().map(|c| c.busy());
     let request = Request::from_http(&parts, body, Some(remote));
     drop(parts); // a held request keeps nothing it does not need
+    // What a trace needs of the request, only when tracing.
+    let traced = config.trace.as_ref().map(|_| {
+        (
+            std::time::SystemTime::now(),
+            tokio::time::Instant::now(),
+            request.method.clone(),
+            request.host.clone(),
+            request.target(),
+        )
+    });
 
     // A panic in the handler becomes a 500 for this request and nothing
     // more.
@@ -332,6 +379,24 @@ async fn serve<H: Handler>(
     guard.0 = None; // the answer goes out now: nothing to take back
     if !(200..=599).contains(&reply.status) {
         return failure(&format!("a reply with status {}, which is not an answer's", reply.status));
+    }
+    if let (Some(trace), Some((at, started, method, host, target))) = (&config.trace, &traced) {
+        let body = reply.body.to_bytes();
+        let status = match reply.fault {
+            Some(FaultAction::Status(status)) => status,
+            _ => reply.status,
+        };
+        (trace.0)(&Traced {
+            at: *at,
+            remote,
+            method,
+            host: host.as_deref(),
+            target,
+            status,
+            held: started.elapsed(),
+            body: &body,
+            fault: reply.fault.as_ref(),
+        });
     }
     respond(reply, ctl)
 }

@@ -11,6 +11,7 @@ pub(crate) mod record;
 pub(crate) mod replay;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod trace;
 pub(crate) mod util;
 
 use std::fmt;

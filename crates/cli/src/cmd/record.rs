@@ -9,7 +9,7 @@ use fbcomet_mock::RecordServer;
 use url::Url;
 
 use crate::cmd::WithContext;
-use crate::cmd::util::{HumanDuration, LimitArgs, StatusLine, announce, listen_error, runtime, until_stopped};
+use crate::cmd::util::{HumanDuration, ServerArgs, StatusLine, announce, listen_error, runtime, until_stopped};
 
 /// Record what passes to a server of this protocol, as a replayable session.
 ///
@@ -39,7 +39,7 @@ pub(crate) struct Args {
     addr: SocketAddr,
 
     #[command(flatten)]
-    limits: LimitArgs,
+    server: ServerArgs,
 
     /// The session's name (default: the file's stem).
     #[arg(long)]
@@ -64,14 +64,17 @@ pub(crate) fn run(args: Args) -> super::Result {
         .context(|| format!("cannot write {}", args.out.display()))?;
     runtime()?.block_on(async {
         // An upstream that is down is found now too.
-        let (host, port) = (args.upstream.host_str().unwrap_or_default(), args.upstream.port_or_known_default().unwrap_or(80));
+        let (host, port) =
+            (args.upstream.host_str().unwrap_or_default(), args.upstream.port_or_known_default().unwrap_or(80));
         let reach = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect((host, port))).await;
         match reach {
             Ok(Ok(_)) => {}
-            Ok(Err(err)) => return Err(super::Context::boxed(format!("cannot reach the upstream {}", args.upstream), err)),
+            Ok(Err(err)) => {
+                return Err(super::Context::boxed(format!("cannot reach the upstream {}", args.upstream), err));
+            }
             Err(_) => return Err(format!("cannot reach the upstream {}: no answer in 5 s", args.upstream).into()),
         }
-        let server = RecordServer::bind(args.addr, args.upstream.clone(), args.limits.server_config())
+        let server = RecordServer::bind(args.addr, args.upstream.clone(), args.server.server_config()?)
             .await
             .map_err(|e| listen_error(args.addr, e))?;
         announce(&server.url())?;

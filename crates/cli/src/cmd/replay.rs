@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fbcomet_mock::{Mode, Recording, ReplayConfig, ReplayServer};
 
-use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, StatusLine, announce, listen_error, runtime};
+use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, StatusLine, announce, listen_error, printable, runtime};
 
 /// Serve a captured session: faithful replay of a recorded conversation.
 ///
@@ -40,7 +40,7 @@ pub(crate) struct Args {
     addr: SocketAddr,
 
     #[command(flatten)]
-    limits: LimitArgs,
+    server: ServerArgs,
 
     /// Playback speed: 1 as recorded, 10 ten times faster, 0 at once.
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
@@ -64,6 +64,11 @@ pub(crate) struct Args {
     /// Keep serving after every exchange was answered (until --timeout or Ctrl-C).
     #[arg(long)]
     keep_open: bool,
+
+    /// Say so (on standard error) when no request came for this long while
+    /// exchanges are left, naming the ones the replay waits for.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    patience: HumanDuration,
 
     /// Stop after this long (55s, 500ms, 2m).
     #[arg(long, value_name = "DURATION")]
@@ -95,7 +100,7 @@ pub(crate) fn run(args: Args) -> super::Result {
 async fn serve(args: Args, session: Recording, config: ReplayConfig) -> super::Result {
     let strict = config.mode == Mode::Strict;
     let total = session.exchanges.len();
-    let server = ReplayServer::bind(args.addr, session, config, args.limits.server_config())
+    let server = ReplayServer::bind(args.addr, session, config, args.server.server_config()?)
         .await
         .map_err(|e| listen_error(args.addr, e))?;
     announce(&server.url())?;
@@ -112,10 +117,36 @@ async fn serve(args: Args, session: Recording, config: ReplayConfig) -> super::R
             server.finished().await;
         }
     };
+    let patience = args.patience.0;
+    let replay = server.replay();
+    let waiting = async move {
+        // Say so when the client has gone quiet while exchanges are left,
+        // and which requests the replay waits for; once per quiet spell.
+        let mut said = false;
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let idle = replay.idle_for();
+            if idle < patience {
+                said = false;
+                continue;
+            }
+            let expected = replay.expected();
+            if said || expected.is_empty() {
+                continue;
+            }
+            said = true;
+            let list: Vec<String> = expected
+                .iter()
+                .map(|e| format!("#{} {} ({} stream)", e.index, printable(&e.request), e.stream))
+                .collect();
+            eprintln!("replay: no request for {:.1} s; waiting for {}", idle.as_secs_f64(), list.join(", "));
+        }
+    };
     tokio::select! {
         _ = finished => {}
         _ = tokio::time::sleep(timeout) => {}
         _ = tokio::signal::ctrl_c() => {}
+        () = waiting => {}
     }
     drop(progress);
     let report = server.shutdown().await;

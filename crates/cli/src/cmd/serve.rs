@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use fbcomet_chat::ChatConfig;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 
-use crate::cmd::util::{FaultArgs, HumanDuration, LimitArgs, announce, listen_error, runtime, until_stopped};
+use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, announce, listen_error, runtime, until_stopped};
 
 /// Serve the 2008 chat service: log in, buddy lists, messages, typing.
 ///
@@ -40,7 +40,7 @@ pub(crate) struct Args {
     addr: SocketAddr,
 
     #[command(flatten)]
-    limits: LimitArgs,
+    server: ServerArgs,
 
     /// How long a poll with nothing to deliver is held (55s, 3s, 500ms).
     #[arg(long, default_value = "55s", value_name = "DURATION")]
@@ -83,7 +83,7 @@ pub(crate) fn run(args: Args) -> super::Result {
         faults: args.faults.random_faults(),
     };
     runtime()?.block_on(async {
-        let server = EmulatorServer::bind(args.addr, &world, config, args.limits.server_config())
+        let server = EmulatorServer::bind(args.addr, &world, config, args.server.server_config()?)
             .await
             .map_err(|e| listen_error(args.addr, e))?;
         announce(&server.url())?;

@@ -50,9 +50,9 @@ fn parse_fault_kinds(s: &str) -> Result<Vec<FaultKind>, String> {
         .collect()
 }
 
-/// The limits of a server, as `serve`, `replay` and `record` take them.
+/// A server's limits and trace, as `serve`, `replay` and `record` take them.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct LimitArgs {
+pub(crate) struct ServerArgs {
     /// Connections open at once; past it the oldest idle one is closed.
     #[arg(long, value_name = "N", default_value_t = ServerConfig::default().max_connections)]
     max_connections: usize,
@@ -64,17 +64,51 @@ pub(crate) struct LimitArgs {
     /// How long a client may take to send a request body.
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     body_timeout: HumanDuration,
+
+    /// Print every exchange as one line on standard error: time, client,
+    /// method, host, path, status, hold, body size, and what the body is
+    /// (frame kind and seq, or the envelope's error).
+    #[arg(long)]
+    trace: bool,
+
+    /// Write every exchange as a JSON line to this file (the same fields,
+    /// the text exact).
+    #[arg(long, value_name = "FILE")]
+    trace_file: Option<std::path::PathBuf>,
 }
 
-impl LimitArgs {
-    /// The server's configuration with these limits.
-    pub(crate) fn server_config(&self) -> ServerConfig {
-        ServerConfig {
+impl ServerArgs {
+    /// The server's configuration with these limits and trace.
+    pub(crate) fn server_config(&self) -> super::Result<ServerConfig> {
+        use super::WithContext;
+        let file = match &self.trace_file {
+            Some(path) => Some(std::sync::Mutex::new(
+                std::fs::File::create(path).context(|| format!("cannot write {}", path.display()))?,
+            )),
+            None => None,
+        };
+        let trace = (self.trace || file.is_some()).then(|| {
+            let to_stderr = self.trace;
+            fbcomet_mock::TraceFn(std::sync::Arc::new(move |t: &fbcomet_mock::Traced<'_>| {
+                use std::io::Write;
+                let what = crate::cmd::trace::describe(t.body);
+                if to_stderr {
+                    eprintln!("{}", crate::cmd::trace::line(t, &what));
+                }
+                if let Some(file) = &file {
+                    let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let _ = writeln!(file, "{}", crate::cmd::trace::json(t, &what));
+                    let _ = file.flush();
+                }
+            }))
+        });
+        Ok(ServerConfig {
             max_connections: self.max_connections,
             max_connections_per_address: self.max_per_address,
             body_timeout: self.body_timeout.0,
+            trace,
             ..ServerConfig::default()
-        }
+        })
     }
 }
 
