@@ -1,5 +1,5 @@
 //! Why the service refuses a request. Each front door writes these as its
-//! dialect's errors (the 2008 door as the codes of PROTOCOL.md).
+//! dialect's errors (the 2008 door as the codes of docs/protocol.md).
 
 /// A refusal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -271,6 +271,10 @@ fn sessions_export_to_har_and_import_back() {
         let har_json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&har).expect("har")).expect("json");
         assert_eq!(har_json["log"]["version"], "1.2");
+        for entry in har_json["log"]["entries"].as_array().expect("entries") {
+            let url = entry["request"]["url"].as_str().expect("url");
+            assert!(!url.contains('{') && !url.contains("%7B"), "a URL a HAR viewer takes: {url}");
+        }
         let import = run(fbcomet().args(["har", "import", &har_arg, "--out", &back_arg]), "");
         assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
 
@@ -285,6 +289,7 @@ fn sessions_export_to_har_and_import_back() {
             );
             assert_eq!(a.response.full_body(), b.response.full_body(), "{name} {}", a.request.path);
             assert_eq!(a.response.hold_ms, b.response.hold_ms);
+            assert_eq!(a.request.host, b.request.host, "{name}: wildcards come back");
         }
         let _ = (std::fs::remove_file(&har), std::fs::remove_file(&back));
     }
@@ -390,4 +395,17 @@ fn text_from_the_network_cannot_drive_the_terminal() {
     send_when_online(&server.url, "alice", 1003, evil);
     let json: serde_json::Value = serde_json::from_str(&wait_for(&lines, "\"type\":\"message\"")).expect("json");
     assert_eq!(json["text"], evil);
+}
+
+#[test]
+fn har_export_keeps_the_port_the_client_addressed() {
+    let session = r#"{"name":"p","dialect":"channel","uid":1,"exchanges":[{"request":{"host":"127.0.0.1","path":"/x/{ANY}/false/p_1=0","headers":[["Host","127.0.0.1:8009"]]},"response":{"body":"x"}}]}"#;
+    let file = tmp("port.json");
+    let har = tmp("port.har");
+    std::fs::write(&file, session).expect("write");
+    let out = run(fbcomet().args(["har", "export"]).arg(&file).arg("--out").arg(&har), "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let har_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&har).expect("har")).expect("json");
+    assert_eq!(har_json["log"]["entries"][0]["request"]["url"], "http://127.0.0.1:8009/x/fbcomet-any/false/p_1=0");
+    let _ = (std::fs::remove_file(&file), std::fs::remove_file(&har));
 }

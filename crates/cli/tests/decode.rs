@@ -129,3 +129,12 @@ fn lines_summary_counts_everything() {
     assert!(text.contains("bodies by kind:"), "{text}");
     assert!(text.contains("undecodable lines (first 1):"), "{text}");
 }
+
+#[test]
+fn the_bundled_dump_is_summarised_without_progress_on_a_pipe() {
+    let out = fbcomet(&["decode", "--lines", &fixture("dumps/capture.txt"), "--json"], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((summary["lines"].as_u64(), summary["undecodable"].as_u64()), (Some(14), Some(0)), "{summary}");
+    assert!(out.stderr.is_empty(), "no progress display when piped: {}", String::from_utf8_lossy(&out.stderr));
+}

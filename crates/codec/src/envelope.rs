@@ -168,7 +168,7 @@ impl ServerError {
     }
 }
 
-/// The error codes PROTOCOL.md knows.
+/// The error codes docs/protocol.md knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {

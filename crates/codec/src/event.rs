@@ -13,7 +13,7 @@ use crate::raw::{CowStr, Extra, RawJson, own, own_opt};
 
 /// One event from a channel.
 ///
-/// PROTOCOL.md lists `msg` and `typ` as the events of 2008 chat; every other
+/// docs/protocol.md lists `msg` and `typ` as the events of 2008 chat; every other
 /// type (`focus_chat`, `notifications_read`, the `/pull` era's `delta`, ...)
 /// is kept whole as [`Event::Unknown`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +142,7 @@ impl<'a> Message<'a> {
 
     /// Whether this is the echo of a message `me` sent to someone else.
     ///
-    /// PROTOCOL.md: messages you send come back on your own channel with
+    /// docs/protocol.md: messages you send come back on your own channel with
     /// `from` = you; drop them unless `to` is you too.
     pub fn is_own_echo(&self, me: u64) -> bool {
         self.from == me && self.to != me

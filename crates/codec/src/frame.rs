@@ -14,7 +14,7 @@ use crate::scan::Seg;
 /// One frame from a channel host: the answer to a long poll, or one of the
 /// objects a kept-open connection carries.
 ///
-/// PROTOCOL.md: from about 2011 (and always in the `/pull` era) a frame
+/// docs/protocol.md: from about 2011 (and always in the `/pull` era) a frame
 /// carries its own `seq` (sometimes spelled `s`); 2008-2010 frames carry none.
 /// Whichever frame kind carries it, it is in [`Frame::seq`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub enum FrameKind<'a> {
     },
     /// `fullReload`: reset seq to the frame's seq, drop sticky, re-sync.
     FullReload,
-    /// `backoff`: wait before polling again (PROTOCOL.md gives the schedule).
+    /// `backoff`: wait before polling again (docs/protocol.md gives the schedule).
     Backoff,
     /// `batched`: several frames, to be handled in order.
     Batched {

@@ -49,7 +49,7 @@
 //! # Ok::<(), fbcomet_codec::Error>(())
 //! ```
 //!
-//! Protocol facts behind the types are in the workspace's `PROTOCOL.md`;
+//! Protocol facts behind the types are in the workspace's `docs/protocol.md`;
 //! where they matter to a caller, the item's documentation repeats them.
 
 #![warn(missing_docs)]

@@ -1,6 +1,6 @@
 //! The anti-hijacking prefix and what may stand before the object.
 //!
-//! PROTOCOL.md: every JSON answer starts with `for (;;);`, seen with and
+//! docs/protocol.md: every JSON answer starts with `for (;;);`, seen with and
 //! without the space, with a space before the `{`, with whitespace or junk a
 //! proxy put before the prefix, and with no prefix at all.
 

@@ -79,7 +79,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
 /// Keys of an object that this codec has no field for, with their values as
 /// raw JSON, in the order they were received.
 ///
-/// PROTOCOL.md: unknown keys occur in real traffic and must survive decoding
+/// docs/protocol.md: unknown keys occur in real traffic and must survive decoding
 /// untouched; encoding writes them back after the known fields.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Extra<'a>(pub Vec<(Cow<'a, str>, RawJson<'a>)>);

@@ -16,7 +16,7 @@ pub(crate) fn retry_delay(backoff: &Backoff, attempt: u32, rng: &mut impl Rng) -
     cap.mul_f64(rng.random::<f64>())
 }
 
-/// The wait after the `n`th `backoff` frame in a row (PROTOCOL.md):
+/// The wait after the `n`th `backoff` frame in a row (docs/protocol.md):
 /// `min(5 * 2^(n-1), 320)` seconds times a random factor from 1 to 1.5.
 pub(crate) fn server_backoff(n: u32, rng: &mut impl Rng) -> Duration {
     let seconds = 5u64.saturating_mul(1u64.checked_shl(n.saturating_sub(1)).unwrap_or(u64::MAX)).min(320);

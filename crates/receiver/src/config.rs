@@ -57,7 +57,7 @@ impl Endpoint {
 /// How seq advances after a `msg` frame that carries no `seq` of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SeqPolicy {
-    /// By the number of events in the frame (PROTOCOL.md: seq counts
+    /// By the number of events in the frame (docs/protocol.md: seq counts
     /// events, not responses).
     #[default]
     CountEvents,

@@ -49,7 +49,7 @@
 //! assert!(next.url.as_str().ends_with("/p_1001=4"));
 //! ```
 //!
-//! What it does, from PROTOCOL.md: the first 2008 poll asks for seq -1 and
+//! What it does, from docs/protocol.md: the first 2008 poll asks for seq -1 and
 //! takes the seq from the refresh; `continue` polls the same seq again; a
 //! `msg` frame advances seq by its number of events (seq counts events, not
 //! responses) unless it carries its own `seq`; `refresh` with a seq jumps

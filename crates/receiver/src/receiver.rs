@@ -218,7 +218,7 @@ pub struct Delivery {
     /// Its seq in the channel.
     pub seq: i64,
     /// Whether it is the echo of a message this user sent to someone else
-    /// (PROTOCOL.md: sent messages come back on the sender's own channel).
+    /// (docs/protocol.md: sent messages come back on the sender's own channel).
     pub own_echo: bool,
 }
 
@@ -459,7 +459,7 @@ impl Receiver {
         flight.status = Some(status);
         if status != 200 {
             if matches!(status, 502 | 503) && matches!(self.config.endpoint, Endpoint::Pull { .. }) {
-                // PROTOCOL.md: a 502/503 from a pull host means the next one.
+                // docs/protocol.md: a 502/503 from a pull host means the next one.
                 self.pull_host = (self.pull_host + 1) % PULL_HOSTS;
             }
             self.fail(now, Failure::Status(status));

@@ -1,4 +1,4 @@
-//! The form posts of PROTOCOL.md's "Sending" section, as typed calls.
+//! The form posts of docs/protocol.md, section 3,, as typed calls.
 
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,7 +12,7 @@ use url::Url;
 use crate::error::Error;
 use crate::session::{Session, on_www};
 
-/// The longest message the service took (PROTOCOL.md: over 999 characters
+/// The longest message the service took (docs/protocol.md: over 999 characters
 /// were refused).
 pub const MAX_MESSAGE_CHARS: usize = 999;
 

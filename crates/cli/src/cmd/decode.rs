@@ -28,8 +28,8 @@ use serde_json::{Value, json};
 #[command(after_help = "Examples:
   fbcomet decode fixtures/bodies/coderrr-msg.body
   printf 'for (;;);{\"t\":\"refresh\",\"seq\":3}' | fbcomet decode
-  fbcomet decode --lines capture.txt
-  fbcomet decode --lines capture.txt --json")]
+  fbcomet decode --lines fixtures/dumps/capture.txt
+  fbcomet decode --lines fixtures/dumps/capture.txt --json")]
 pub(crate) struct Args {
     /// Files holding one body each ('-' for standard input).
     #[arg(value_name = "FILE")]
@@ -224,22 +224,33 @@ impl Summary {
 
 fn run_lines(path: &Path, args: &Args) -> io::Result<ExitCode> {
     let name = path.display().to_string();
-    let reader: Box<dyn Read> = if is_stdin(path) {
-        Box::new(io::stdin().lock())
+    let (reader, size): (Box<dyn Read>, u64) = if is_stdin(path) {
+        (Box::new(io::stdin().lock()), 0)
     } else {
         match File::open(path) {
-            Ok(file) => Box::new(file),
+            Ok(file) => {
+                let size = file.metadata().map_or(0, |m| m.len());
+                (Box::new(file), size)
+            }
             Err(err) => return Err(io::Error::new(err.kind(), format!("{name}: {err}"))),
         }
     };
+    // Progress by bytes on a terminal, for a large dump; nothing when piped.
+    let progress = crate::cmd::util::progress_bar(size, "bytes");
+    let mut read_bytes = 0u64;
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut summary = Summary::default();
     let mut line = Vec::with_capacity(4096);
     let mut number = 0;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
             break;
+        }
+        read_bytes += n as u64;
+        if number % 4096 == 0 {
+            progress.set_position(read_bytes);
         }
         number += 1;
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
@@ -258,6 +269,7 @@ fn run_lines(path: &Path, args: &Args) -> io::Result<ExitCode> {
             }
         }
     }
+    progress.finish_and_clear();
     let mut out = BufWriter::new(io::stdout().lock());
     if args.json {
         serde_json::to_writer_pretty(&mut out, &summary.to_json())?;

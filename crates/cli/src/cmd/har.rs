@@ -201,7 +201,9 @@ fn import(har_path: &Path, out: &Path, chat_only: bool) -> super::Result<String>
     let text = std::fs::read_to_string(har_path).map_err(|e| format!("{}: {e}", har_path.display()))?;
     let har: Har = serde_json::from_str(&text).map_err(|e| format!("{}: not a HAR file: {e}", har_path.display()))?;
     let mut exchanges = Vec::new();
+    let progress = crate::cmd::util::progress_bar(har.log.entries.len() as u64, "entries");
     for (i, entry) in har.log.entries.iter().enumerate() {
+        progress.inc(1);
         let url =
             Url::parse(&entry.request.url).map_err(|e| format!("entry {i}: bad URL {:?}: {e}", entry.request.url))?;
         let path = match url.query() {
@@ -209,7 +211,7 @@ fn import(har_path: &Path, out: &Path, chat_only: bool) -> super::Result<String>
             None => url.path().to_owned(),
         };
         // A session exported by fbcomet keeps its wildcards.
-        let path = path.replace("%7BANY%7D", fbcomet_mock::ANY);
+        let path = path.replace(HAR_ANY, fbcomet_mock::ANY).replace("%7BANY%7D", fbcomet_mock::ANY);
         if chat_only && !is_chat(&path) {
             continue;
         }
@@ -245,7 +247,7 @@ fn import(har_path: &Path, out: &Path, chat_only: bool) -> super::Result<String>
             note: entry.comment.clone().unwrap_or_default(),
             request: RequestSpec {
                 method: entry.request.method.to_ascii_uppercase(),
-                host: url.host_str().map(str::to_owned),
+                host: url.host_str().map(|h| h.replace(HAR_ANY, fbcomet_mock::ANY)),
                 path,
                 headers: kept(&entry.request.headers),
                 form,
@@ -260,6 +262,7 @@ fn import(har_path: &Path, out: &Path, chat_only: bool) -> super::Result<String>
             },
         });
     }
+    progress.finish_and_clear();
     let name = out.file_stem().map_or("imported".into(), |s| s.to_string_lossy().into_owned());
     let (uid, channel) = who(&exchanges);
     let session = Recording {
@@ -309,6 +312,10 @@ fn who(exchanges: &[Exchange]) -> (u64, Option<u32>) {
     (0, None)
 }
 
+/// What stands for the fixtures' `{ANY}` in exported URLs (braces are not
+/// URL characters).
+const HAR_ANY: &str = "fbcomet-any";
+
 fn export(session_path: &Path, out: &Path) -> super::Result<String> {
     let session = Recording::load(session_path)?;
     // 2008-05-19 12:00:00 UTC, the day of the pidgin captures.
@@ -317,8 +324,19 @@ fn export(session_path: &Path, out: &Path) -> super::Result<String> {
         .exchanges
         .iter()
         .map(|e| {
+            // The authority as the client sent it (its Host header keeps
+            // the port), and the fixture's wildcards as a stand-in that URL
+            // parsers and HAR viewers take and import turns back.
             let host = e.request.host.clone().unwrap_or_else(|| "www.facebook.com".to_owned());
-            let url = format!("http://{host}{}", e.request.path);
+            let authority = e
+                .request
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+                .map(|(_, v)| v.clone())
+                .filter(|v| v.split(':').next() == Some(host.as_str()))
+                .unwrap_or(host);
+            let url = format!("http://{authority}{}", e.request.path).replace(fbcomet_mock::ANY, HAR_ANY);
             let query_string = Url::parse(&url)
                 .map(|u| {
                     u.query_pairs().map(|(k, v)| NameValue { name: k.into_owned(), value: v.into_owned() }).collect()

@@ -184,32 +184,47 @@ pub(crate) fn run_async(work: impl std::future::Future<Output = super::Result>) 
     runtime()?.block_on(work)
 }
 
+/// A progress bar of `len` steps on standard error, where standard error
+/// is a terminal; hidden (and free) when piped. `unit` names the steps.
+pub(crate) fn progress_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {unit} {{msg}}"))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    indicatif::ProgressBar::new(len).with_style(style)
+}
+
 /// A live status line on standard error while it lives, where standard
 /// error is a terminal (never on a pipe); cleared when dropped.
-pub(crate) struct StatusLine(Option<tokio::task::JoinHandle<()>>);
+pub(crate) struct StatusLine(Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)>);
 
 impl StatusLine {
     /// Shows what `status` says, four times a second.
     pub(crate) fn start(status: impl Fn() -> String + Send + 'static) -> Self {
-        use std::io::{IsTerminal, Write};
+        use std::io::IsTerminal;
         if !std::io::stderr().is_terminal() {
             return Self(None);
         }
-        Self(Some(tokio::spawn(async move {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(100));
+        let shown = bar.clone();
+        let task = tokio::spawn(async move {
             loop {
-                eprint!("\r\x1b[2K{}", status());
-                let _ = std::io::stderr().flush();
+                shown.set_message(status());
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-        })))
+        });
+        Self(Some((bar, task)))
     }
 }
 
 impl Drop for StatusLine {
     fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
+        if let Some((bar, task)) = self.0.take() {
             task.abort();
-            eprint!("\r\x1b[2K");
+            bar.finish_and_clear();
         }
     }
 }

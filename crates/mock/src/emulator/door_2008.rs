@@ -1,5 +1,5 @@
 //! The 2008 front door: the www pages old clients fetched and scraped, the
-//! ajax form posts (PROTOCOL.md, "Sending"), and the channel long poll
+//! ajax form posts (docs/protocol.md, section 3), and the channel long poll
 //! `/x/{ANY}/{idle}/p_{UID}={SEQ}`. Cookies `c_user` and `xs` carry the
 //! login; every post carries `post_form_id`; answers are `for (;;);`
 //! envelopes and frames.
