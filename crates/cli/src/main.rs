@@ -75,6 +75,10 @@ fn main() -> ExitCode {
 }
 
 #[cfg(test)]
+#[path = "../tests/support/readme.rs"]
+mod readme;
+
+#[cfg(test)]
 mod tests {
     use clap::CommandFactory;
 
@@ -91,9 +95,7 @@ mod tests {
         use clap::Parser;
         let readme = include_str!("../../../README.md");
         let mut checked = 0;
-        for line in readme.lines().filter(|l| l.starts_with("cargo run -- ")) {
-            let command = line.split("  #").next().unwrap_or(line).trim();
-            let args = shell_words(command.trim_start_matches("cargo run -- "));
+        for (command, args) in super::readme::commands(readme) {
             let argv = std::iter::once("fbcomet".to_owned()).chain(args);
             if let Err(err) = super::Cli::try_parse_from(argv) {
                 panic!("README: {command}\n{err}");
@@ -101,31 +103,5 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 10, "only {checked} commands found in the README");
-    }
-
-    /// Splits a command line the way a shell would, for the README's
-    /// simple quoting ('...' and "...").
-    fn shell_words(line: &str) -> Vec<String> {
-        let (mut words, mut word, mut quote, mut any) = (Vec::new(), String::new(), None, false);
-        for c in line.chars() {
-            match (quote, c) {
-                (None, '\'' | '"') => {
-                    quote = Some(c);
-                    any = true;
-                }
-                (Some(q), c) if c == q => quote = None,
-                (None, c) if c.is_whitespace() => {
-                    if any || !word.is_empty() {
-                        words.push(std::mem::take(&mut word));
-                    }
-                    any = false;
-                }
-                (_, c) => word.push(c),
-            }
-        }
-        if any || !word.is_empty() {
-            words.push(word);
-        }
-        words
     }
 }
