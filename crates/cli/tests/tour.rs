@@ -56,7 +56,7 @@ fn the_readme_tour_runs() {
     let mut ran = 0;
     // The listener first, so that the send of the tour reaches it.
     let listen = lines.iter().find(|(_, a)| a[0] == "listen").map(|(_, a)| a.clone()).expect("a listen line");
-    let mut listener = fbcomet(&listen)
+    let listener = fbcomet(&listen)
         .args(["--server", &url, "--timeout", "5s", "--count", "1", "--presence-every", "0s"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
