@@ -71,6 +71,21 @@ fn wait_for(rx: &mpsc::Receiver<String>, what: &str) -> String {
     panic!("no line with {what:?}");
 }
 
+/// Waits for `child` to end, killing it and failing after `limit`.
+fn wait_bounded(child: &mut Child, limit: Duration, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Sends until the recipient is online (its listener polls).
 fn send_when_online(url: &str, from: &str, to: u64, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -408,4 +423,47 @@ fn har_export_keeps_the_port_the_client_addressed() {
     let har_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&har).expect("har")).expect("json");
     assert_eq!(har_json["log"]["entries"][0]["request"]["url"], "http://127.0.0.1:8009/x/fbcomet-any/false/p_1=0");
     let _ = (std::fs::remove_file(&file), std::fs::remove_file(&har));
+}
+
+/// Ctrl-C ends listen and chat alike (130), and leaving logs out: the user
+/// is offline at once. Logs on a pipe carry no colour codes.
+#[test]
+#[cfg(unix)]
+fn leaving_is_the_same_for_listen_and_chat_and_logs_out() {
+    let server = serve();
+    for cmd in ["listen", "chat"] {
+        let mut child = as_user(cmd, &server.url, "alice")
+            .arg("-v")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect(cmd);
+        // Standard input stays open, as a terminal's would.
+        let stdin = child.stdin.take().expect("stdin");
+        let lines = lines_of(&mut child);
+        if cmd == "chat" {
+            wait_for(&lines, "logged in as 1001");
+        }
+        // Alice's stream is up once Bob can message her.
+        send_when_online(&server.url, "bob", 1001, &format!("hello {cmd}"));
+        wait_for(&lines, &format!("hello {cmd}"));
+        assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill").success());
+        let status = wait_bounded(&mut child, Duration::from_secs(10), cmd);
+        drop(stdin);
+        assert_eq!(status.code(), Some(130), "{cmd} after Ctrl-C");
+        let stderr = std::io::read_to_string(child.stderr.take().expect("stderr")).expect("stderr");
+        assert!(!stderr.contains('\u{1b}'), "{cmd}: no colour codes in a piped log: {stderr:?}");
+        // Logged out: Alice is offline for Bob at once.
+        let refused = run(as_user("send", &server.url, "bob").args(["--to", "1001", "--text", "still there?"]), "");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("no longer online"), "{cmd} logged out: {refused:?}");
+    }
+}
+
+#[test]
+fn buddies_json_gives_uids_as_numbers() {
+    let server = serve();
+    let json = run(as_user("buddies", &server.url, "carol").arg("--json"), "");
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert!(list.as_array().expect("array").iter().all(|b| b["uid"].is_u64()), "{list}");
 }

@@ -179,9 +179,14 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
 
-/// Runs a command's async work on a new runtime.
+/// Runs a command's async work on a new runtime. The runtime is not waited
+/// for at the end: a read of standard input still blocked in its thread
+/// (chat left by Ctrl-C) must not keep the process alive.
 pub(crate) fn run_async(work: impl std::future::Future<Output = super::Result>) -> super::Result {
-    runtime()?.block_on(work)
+    let runtime = runtime()?;
+    let result = runtime.block_on(work);
+    runtime.shutdown_background();
+    result
 }
 
 /// A progress bar of `len` steps on standard error, where standard error
