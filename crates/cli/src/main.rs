@@ -33,6 +33,7 @@ enum Command {
     Chat(cmd::chat::Args),
     Decode(cmd::decode::Args),
     Har(cmd::har::Args),
+    Ca(cmd::ca::Args),
 }
 
 fn init_logging(verbose: u8) {
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         Command::Chat(args) => cmd::chat::run(args),
         Command::Har(args) => cmd::har::run(args),
         Command::Record(args) => cmd::record::run(args),
+        Command::Ca(args) => cmd::ca::run(args),
     };
     match result {
         Ok(code) => code,

@@ -26,6 +26,8 @@ pub enum ErrorKind {
     InvalidUrl,
     /// Something this client does not do.
     Unsupported(&'static str),
+    /// The TLS setup is wrong (an extra CA that does not read).
+    Tls,
 }
 
 /// A transport error: what, for which URL, and the underlying cause as
@@ -44,6 +46,10 @@ impl Error {
 
     pub(crate) fn with_source(kind: ErrorKind, url: &Url, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self { kind, url: url.to_string(), source: Some(source.into()) }
+    }
+
+    pub(crate) fn tls(what: String) -> Self {
+        Self { kind: ErrorKind::Tls, url: String::new(), source: Some(what.into()) }
     }
 
     /// What went wrong.
@@ -82,6 +88,7 @@ impl fmt::Display for Error {
             ErrorKind::BodyTooLarge { limit } => write!(f, "the body from {} is over {limit} bytes", self.url),
             ErrorKind::InvalidUrl => write!(f, "cannot request {}", self.url),
             ErrorKind::Unsupported(what) => write!(f, "cannot request {}: {what}", self.url),
+            ErrorKind::Tls => write!(f, "the TLS setup is wrong"),
         }
     }
 }

@@ -8,8 +8,9 @@
 //! serves proxy-form requests), and a cookie jar (domain, path, expiry) that
 //! every request draws from and every response feeds.
 //!
-//! It does no TLS: the real hosts are gone, and fbcomet's servers speak
-//! plain HTTP. An `https://` URL works only through a proxy.
+//! HTTPS is rustls, trusting the web's roots and any extra CA
+//! ([`HttpConfig::trust_pem`], for fbcomet's own CA): straight to a server,
+//! or through the proxy in a `CONNECT` tunnel, as browsers do.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), fbcomet_http::Error> {
@@ -44,13 +45,17 @@ use url::Url;
 pub use cookie_store::CookieStore;
 pub use error::{Error, ErrorKind};
 
-use connector::Connector;
+use connector::{Connector, tls_config};
 
 /// How the client connects and what it accepts.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Send every request through this plain-HTTP proxy, in proxy form.
+    /// Send every request through this HTTP proxy: plain ones in proxy
+    /// form, HTTPS ones in a `CONNECT` tunnel.
     pub proxy: Option<Url>,
+    /// Certificate authorities to trust besides the web's (DER), such as
+    /// fbcomet's own ([`HttpConfig::trust_pem`]).
+    pub extra_ca: Vec<Vec<u8>>,
     /// The largest response body accepted.
     pub max_body: usize,
     /// How long a connection may take to open.
@@ -61,10 +66,30 @@ pub struct HttpConfig {
     pub user_agent: String,
 }
 
+impl HttpConfig {
+    /// Trusts the certificates of `pem` (one or more) besides the web's:
+    /// fbcomet's `ca.pem`, for its servers. An error when `pem` holds no
+    /// certificate or a broken one.
+    pub fn trust_pem(mut self, pem: &str) -> Result<Self, Error> {
+        use rustls::pki_types::pem::PemObject;
+        let mut added = 0;
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| Error::tls(format!("a CA certificate does not read: {e}")))?;
+            self.extra_ca.push(cert.to_vec());
+            added += 1;
+        }
+        if added == 0 {
+            return Err(Error::tls("no certificate in the PEM text".to_owned()));
+        }
+        Ok(self)
+    }
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             proxy: None,
+            extra_ca: Vec::new(),
             max_body: 4 << 20,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
@@ -170,7 +195,7 @@ impl HttpClient {
 
     /// A client that starts from `jar` (a restored session).
     pub fn with_jar(config: HttpConfig, jar: CookieStore) -> Self {
-        let connector = Connector::new(config.proxy.clone(), config.connect_timeout);
+        let connector = Connector::new(config.proxy.clone(), config.connect_timeout, tls_config(&config.extra_ca));
         let inner = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(8)
@@ -235,8 +260,8 @@ impl HttpClient {
     }
 
     async fn send(&self, method: &str, url: &Url, form: Option<Bytes>, deadline: Instant) -> Result<Streaming, Error> {
-        if url.scheme() != "http" && self.config.proxy.is_none() {
-            return Err(Error::new(ErrorKind::Unsupported("https needs a proxy: fbcomet speaks plain HTTP"), url));
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::new(ErrorKind::Unsupported("only http:// and https:// URLs"), url));
         }
         let uri: hyper::Uri = url.as_str().parse().map_err(|e| Error::with_source(ErrorKind::InvalidUrl, url, e))?;
         let mut request = hyper::Request::builder().method(method).uri(uri);

@@ -72,9 +72,52 @@ async fn through_the_proxy_requests_name_the_real_hosts_and_cookies_follow_domai
     assert_eq!(client.cookie(&url("http://0.channel07.facebook.com/x/"), "c_user").as_deref(), Some("1001"));
     assert_eq!(client.cookie(&url("http://example.com/"), "c_user"), None);
 
-    // https only through a proxy, as plain proxy-form text.
+    // https through a proxy is a CONNECT tunnel: this server has no TLS.
+    let err = client.get(&url("https://2-edge-chat.facebook.com/pull?seq=1")).await.expect_err("no tunnel");
+    assert!(chain(&err).contains("the proxy refused CONNECT 2-edge-chat.facebook.com:443"), "{err}");
+}
+
+/// An error and its causes on one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// A server with TLS from a CA made for the test, and that CA's PEM.
+async fn tls_server() -> (Server, String) {
+    let dir = std::env::temp_dir().join(format!("fbcomet-http-ca-{}", std::process::id()));
+    let ca = fbcomet_mock::tls::Authority::load_or_create(&dir).expect("a CA");
+    let config = ServerConfig { tls: Some(ca.server_config()), ..ServerConfig::default() };
+    let server = Server::bind("127.0.0.1:0".parse().expect("addr"), Arc::new(Echo), config).await.expect("bind");
+    (server, ca.ca_pem().to_owned())
+}
+
+#[tokio::test]
+async fn https_through_the_proxy_is_a_tunnel_to_the_real_host_name() {
+    let (server, ca) = tls_server().await;
+    let config = HttpConfig { proxy: Some(url(&format!("http://{}", server.local_addr()))), ..HttpConfig::default() };
+    let client = HttpClient::new(config.clone().trust_pem(&ca).expect("the CA"));
+    let login = client.get(&url("https://login.facebook.com/login.php")).await.expect("login over TLS");
+    let text = login.text();
+    assert!(text.contains("host=login.facebook.com") && text.contains("proxy_form=false"), "{text}");
+    // The cookie set over https goes with the next https request.
     let pull = client.get(&url("https://2-edge-chat.facebook.com/pull?seq=1")).await.expect("pull");
-    assert!(pull.text().contains("host=2-edge-chat.facebook.com"), "{}", pull.text());
+    assert!(pull.text().contains("cookie=c_user=1001"), "{}", pull.text());
+    // A client that does not trust the CA refuses the certificate.
+    let stranger = HttpClient::new(config);
+    let err = stranger.get(&url("https://login.facebook.com/login.php")).await.expect_err("untrusted");
+    assert!(chain(&err).contains("certificate"), "{}", chain(&err));
+}
+
+#[tokio::test]
+async fn a_pem_without_a_certificate_is_an_error() {
+    let err = HttpConfig::default().trust_pem("not a certificate").expect_err("no certificate");
+    assert!(chain(&err).contains("no certificate"), "{}", chain(&err));
 }
 
 #[tokio::test]
@@ -114,6 +157,7 @@ async fn deadlines_limits_and_connect_errors_are_typed() {
     assert!(err.is_connect(), "{err}");
     assert!(std::error::Error::source(&err).is_some(), "hyper's error is kept as the source");
 
-    let err = client.get(&url("https://www.facebook.com/")).await.expect_err("no TLS");
-    assert!(err.to_string().contains("https needs a proxy"), "{err}");
+    // https to a server that speaks plain HTTP: the handshake fails.
+    let err = client.get(&url(&format!("https://{}/", server.local_addr()))).await.expect_err("no TLS there");
+    assert!(err.is_connect(), "{err}");
 }

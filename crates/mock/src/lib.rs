@@ -73,6 +73,7 @@ mod reply;
 mod request;
 mod server;
 mod tap;
+pub mod tls;
 
 pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats};
 pub use fault::{Fault, FaultAction, FaultKind, RandomFaults};

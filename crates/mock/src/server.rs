@@ -23,7 +23,6 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -95,6 +94,13 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Called with every exchange answered, if set.
     pub trace: Option<TraceFn>,
+    /// TLS with certificates of fbcomet's CA ([`crate::tls::Authority`]):
+    /// when set, `CONNECT host:443` is answered 200 and the tunnel served
+    /// as HTTPS (clients with fbcomet as their HTTPS proxy); without it,
+    /// CONNECT gets 405.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// How long a TLS handshake may take.
+    pub tls_handshake_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +113,8 @@ impl Default for ServerConfig {
             max_connections_per_address: 256,
             shutdown_grace: Duration::from_secs(5),
             trace: None,
+            tls: None,
+            tls_handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -120,19 +128,44 @@ pub struct Server {
     task: Option<JoinHandle<()>>,
     registry: Arc<Registry>,
     failed: Arc<AtomicU64>,
+    tls: bool,
 }
 
 impl Server {
     /// Binds `addr` (port 0 for one the OS picks) and serves `handler`.
     pub async fn bind<H: Handler>(addr: SocketAddr, handler: Arc<H>, config: ServerConfig) -> io::Result<Server> {
+        Self::start(addr, handler, config, false).await
+    }
+
+    /// Binds `addr` and serves `handler` over TLS only (clients pointed at
+    /// the server directly with `https://`), with `config.tls`.
+    pub async fn bind_tls<H: Handler>(addr: SocketAddr, handler: Arc<H>, config: ServerConfig) -> io::Result<Server> {
+        if config.tls.is_none() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "a TLS listener needs ServerConfig::tls"));
+        }
+        Self::start(addr, handler, config, true).await
+    }
+
+    async fn start<H: Handler>(
+        addr: SocketAddr,
+        handler: Arc<H>,
+        config: ServerConfig,
+        tls: bool,
+    ) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let registry = Arc::new(Registry::default());
         let failed = Arc::new(AtomicU64::new(0));
-        let shared = Shared { handler, config: Arc::new(config), registry: registry.clone(), failed: failed.clone() };
-        let task = tokio::spawn(accept_loop(listener, shared, shutdown_rx));
-        Ok(Server { addr, shutdown, task: Some(task), registry, failed })
+        let shared = Shared {
+            handler,
+            config: Arc::new(config),
+            registry: registry.clone(),
+            failed: failed.clone(),
+            live: Arc::new(()),
+        };
+        let task = tokio::spawn(accept_loop(listener, shared, shutdown_rx, tls));
+        Ok(Server { addr, shutdown, task: Some(task), registry, failed, tls })
     }
 
     /// Answers the server failed to give: a handler that panicked, or a
@@ -151,9 +184,10 @@ impl Server {
         self.addr
     }
 
-    /// `http://ADDR`: the base URL to point a client at, or its proxy.
+    /// `http://ADDR` (`https://ADDR` for a TLS listener): the base URL to
+    /// point a client at, or its proxy.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 
     /// Stops accepting, releases every held request at once, and waits (up
@@ -181,6 +215,9 @@ struct Shared<H> {
     config: Arc<ServerConfig>,
     registry: Arc<Registry>,
     failed: Arc<AtomicU64>,
+    /// Held by every connection's task: a shutdown waits until it is the
+    /// last.
+    live: Arc<()>,
 }
 
 impl<H> Clone for Shared<H> {
@@ -190,14 +227,19 @@ impl<H> Clone for Shared<H> {
             config: self.config.clone(),
             registry: self.registry.clone(),
             failed: self.failed.clone(),
+            live: self.live.clone(),
         }
     }
 }
 
-async fn accept_loop<H: Handler>(listener: TcpListener, shared: Shared<H>, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop<H: Handler>(
+    listener: TcpListener,
+    shared: Shared<H>,
+    mut shutdown: watch::Receiver<bool>,
+    tls: bool,
+) {
     let (config, registry) = (shared.config.clone(), shared.registry.clone());
     let caps = Caps { total: config.max_connections, per_address: config.max_connections_per_address };
-    let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -218,32 +260,153 @@ async fn accept_loop<H: Handler>(listener: TcpListener, shared: Shared<H>, mut s
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let ctl = Arc::new(ConnCtl { conn: Some(conn_entry.clone()), ..ConnCtl::default() });
-                let io = TokioIo::new(ResetIo { inner: stream, ctl: ctl.clone() });
-                let shared = shared.clone();
-                let shutdown2 = shutdown.clone();
-                let service = service_fn(move |req| serve(req, shared.clone(), ctl.clone(), shutdown2.clone(), remote));
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(config.header_read_timeout)
-                    .serve_connection(io, service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    tokio::select! {
-                        ended = conn => if let Err(err) = ended {
-                            tracing::debug!(%err, %remote, "connection ended with an error");
-                        },
-                        () = conn_entry.shed.notified() => {
-                            tracing::debug!(%remote, "idle connection shed");
-                        }
+                let ctl = Arc::new(ConnCtl { conn: Some(conn_entry), ..ConnCtl::default() });
+                let io = ResetIo { inner: stream, ctl: ctl.clone() };
+                let (shared, shutdown) = (shared.clone(), shutdown.clone());
+                match (tls, shared.config.tls.clone()) {
+                    (true, Some(tls)) => {
+                        tokio::spawn(async move {
+                            if let Some(io) = handshake(tls, io, &shared.config, remote).await {
+                                serve_http(io, shared, ctl, shutdown, remote).await;
+                            }
+                        });
                     }
-                });
+                    _ => {
+                        tokio::spawn(serve_http(io, shared, ctl, shutdown, remote));
+                    }
+                }
             }
             _ = shutdown.changed() => break,
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await;
+    // Every connection's task holds a clone of `live`: wait (up to the
+    // grace) until they are gone.
+    let live = shared.live.clone();
+    drop(shared);
+    let grace = tokio::time::Instant::now() + config.shutdown_grace;
+    while Arc::strong_count(&live) > 1 && tokio::time::Instant::now() < grace {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A TLS handshake on `io`, bounded in time; `None` (and a log line) when
+/// it fails: garbage, a client that rejects the certificate, silence.
+async fn handshake<I>(
+    tls: Arc<rustls::ServerConfig>,
+    io: I,
+    config: &ServerConfig,
+    remote: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<I>>
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(config.tls_handshake_timeout, acceptor.accept(io)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(err)) => {
+            tracing::info!(%remote, %err, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::info!(%remote, "TLS handshake took too long");
+            None
+        }
+    }
+}
+
+/// Serves HTTP/1.1 on one connection (or TLS tunnel) until it ends, is
+/// shed, or the server shuts down (then gracefully, within the grace).
+async fn serve_http<H, I>(
+    io: I,
+    shared: Shared<H>,
+    ctl: Arc<ConnCtl>,
+    mut shutdown: watch::Receiver<bool>,
+    remote: SocketAddr,
+) where
+    H: Handler,
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let config = shared.config.clone();
+    let entry = ctl.conn.clone();
+    let live = shared.live.clone();
+    let (service_ctl, service_shutdown) = (ctl.clone(), shutdown.clone());
+    let service =
+        service_fn(move |req| serve(req, shared.clone(), service_ctl.clone(), service_shutdown.clone(), remote));
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let shed = async {
+        match &entry {
+            Some(entry) => entry.shed.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        ended = conn.as_mut() => if let Err(err) = ended {
+            tracing::debug!(%err, %remote, "connection ended with an error");
+        },
+        () = shed => tracing::debug!(%remote, "idle connection shed"),
+        () = until_true(&mut shutdown) => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(config.shutdown_grace, conn).await;
+        }
+    }
+    drop(live);
+}
+
+/// Resolves once `flag` is (or becomes) true; never if its sender goes.
+async fn until_true(flag: &mut watch::Receiver<bool>) {
+    loop {
+        if *flag.borrow_and_update() {
+            return;
+        }
+        if flag.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// `CONNECT host:443`: answered 200, then the tunnel is served as HTTPS
+/// with a certificate for `host` from fbcomet's CA. Other ports are
+/// refused: fbcomet is the chat service, not a general proxy.
+fn tunnel<H: Handler>(
+    req: hyper::Request<Incoming>,
+    shared: Shared<H>,
+    ctl: Arc<ConnCtl>,
+    shutdown: watch::Receiver<bool>,
+    remote: SocketAddr,
+) -> ResponseResult {
+    let Some(tls) = shared.config.tls.clone() else {
+        return Ok(plain(
+            405,
+            "fbcomet serves plain HTTP here; for https through a proxy (CONNECT) start it with TLS (a CA directory)\n",
+        ));
+    };
+    let authority = req.uri().authority().map(|a| (a.host().to_owned(), a.port_u16().unwrap_or(443)));
+    let Some((host, 443)) = authority else {
+        tracing::info!(%remote, target = %req.uri(), "CONNECT refused: fbcomet tunnels to port 443 only");
+        return Ok(plain(403, "fbcomet tunnels to the chat service's hosts on port 443 only\n"));
+    };
+    let upgrade = hyper::upgrade::on(req);
+    tokio::spawn(async move {
+        let upgraded = match upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(err) => {
+                tracing::debug!(%remote, %err, "CONNECT: the tunnel never opened");
+                return;
+            }
+        };
+        let config = shared.config.clone();
+        if let Some(io) = handshake(tls, TokioIo::new(upgraded), &config, remote).await {
+            tracing::debug!(%remote, host, "CONNECT: serving the tunnel as HTTPS");
+            serve_http(io, shared, ctl, shutdown, remote).await;
+        }
+    });
+    Ok(hyper::Response::new(ReplyHttpBody::full(Bytes::new())))
 }
 
 /// Runs `on_abandon` when dropped armed: the client went away first.
@@ -292,18 +455,15 @@ async fn serve<H: Handler>(
     mut shutdown: watch::Receiver<bool>,
     remote: SocketAddr,
 ) -> ResponseResult {
+    if req.method() == hyper::Method::CONNECT {
+        return tunnel(req, shared, ctl, shutdown, remote);
+    }
     let Shared { handler, config, failed, .. } = shared;
     let failure = |what: &str| {
         failed.fetch_add(1, Ordering::Relaxed);
         tracing::error!("{what}; answered 500");
         Ok(plain(500, "fbcomet: internal error\n"))
     };
-    if req.method() == hyper::Method::CONNECT {
-        return Ok(plain(
-            405,
-            "fbcomet serves plain HTTP; CONNECT (https through a proxy) is not supported: use http:// URLs\n",
-        ));
-    }
     let (parts, body) = req.into_parts();
     let too_large = || Ok(plain(413, &format!("request body over {} bytes\n", config.max_body)));
     // A declared length over the limit is refused before reading a byte

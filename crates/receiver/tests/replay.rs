@@ -84,15 +84,24 @@ async fn every_bundled_sessions_channel_is_received_in_order() {
         let session = channel_only(&full);
         let want = expected_events(&session);
         assert!(!want.is_empty(), "{name} has events");
-        let server = ReplayServer::start(session.clone(), ReplayConfig::default().speed(0.0)).await.expect("start");
+        // The replay serves https through CONNECT with a CA of the test's.
+        let ca = fbcomet_mock::tls::Authority::load_or_create(
+            &std::env::temp_dir().join(format!("fbcomet-receiver-ca-{}", std::process::id())),
+        )
+        .expect("a CA");
+        let tls = fbcomet_mock::ServerConfig { tls: Some(ca.server_config()), ..Default::default() };
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        let server =
+            ReplayServer::bind(addr, session.clone(), ReplayConfig::default().speed(0.0), tls).await.expect("start");
 
-        // The real host names, through fbcomet as the proxy.
+        // The real host names, through fbcomet as the proxy: the 2008
+        // channel over http, /pull over https (its default base).
         let endpoint = match session.dialect {
             Dialect::Channel => Endpoint::channel(session.channel.expect("a channel")),
             Dialect::Pull => Endpoint::pull(),
         };
-        let http =
-            HttpClient::new(HttpConfig { proxy: Some(server.url().parse().expect("url")), ..HttpConfig::default() });
+        let config = HttpConfig { proxy: Some(server.url().parse().expect("url")), ..HttpConfig::default() };
+        let http = HttpClient::new(config.trust_pem(ca.ca_pem()).expect("the CA"));
         let mut listener = Listener::new(quick(Config::new(session.uid, endpoint)), http).expect("config");
         let got = receive(&mut listener, want.len(), Duration::from_secs(20)).await;
         assert_eq!(got, want, "{name}");

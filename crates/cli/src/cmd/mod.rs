@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod buddies;
+pub(crate) mod ca;
 pub(crate) mod chat;
 pub(crate) mod connect;
 pub(crate) mod decode;

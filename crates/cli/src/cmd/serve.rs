@@ -19,6 +19,10 @@ use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, announce, listen_er
 /// proxy: facebook.com, www.facebook.com, login.facebook.com,
 /// *.channelNN.facebook.com and N-edge-chat.facebook.com all reach it.
 ///
+/// Clients of the HTTPS era use it as their HTTPS proxy: `CONNECT host:443`
+/// is served as HTTPS with a certificate from fbcomet's CA (trust its
+/// `ca.pem`: `fbcomet ca` says how); --tls-addr serves HTTPS directly too.
+///
 /// The first line printed is `listening on http://ADDR`; the service runs
 /// until Ctrl-C (or --timeout) and then prints what it did.
 #[derive(Debug, clap::Args)]
@@ -29,7 +33,9 @@ use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, announce, listen_er
 
   # then, in another terminal, as an old client through the proxy:
   curl -x http://127.0.0.1:8008 -c jar -d email=alice@example.com -d pass=alice http://www.facebook.com/login.php
-  curl -x http://127.0.0.1:8008 -b jar http://www.facebook.com/home.php")]
+  curl -x http://127.0.0.1:8008 -b jar http://www.facebook.com/home.php
+  # an HTTPS-era client, with fbcomet as its proxy and its CA trusted:
+  curl --cacert \"$(fbcomet ca --path)\" -x http://127.0.0.1:8008 https://www.facebook.com/login.php")]
 pub(crate) struct Args {
     /// The world: users and friendships (JSON; see fixtures/README.md).
     #[arg(long, value_name = "FILE")]
@@ -41,6 +47,11 @@ pub(crate) struct Args {
 
     #[command(flatten)]
     server: ServerArgs,
+
+    /// Serve HTTPS directly here too (clients pointed at the server with
+    /// an https:// base rather than through it as a proxy).
+    #[arg(long, value_name = "ADDR")]
+    tls_addr: Option<SocketAddr>,
 
     /// How long a poll with nothing to deliver is held (55s, 3s, 500ms).
     #[arg(long, default_value = "55s", value_name = "DURATION")]
@@ -83,15 +94,32 @@ pub(crate) fn run(args: Args) -> super::Result {
         faults: args.faults.random_faults(),
     };
     runtime()?.block_on(async {
-        let server = EmulatorServer::bind(args.addr, &world, config, args.server.server_config()?)
+        let server_config = args.server.server_config()?;
+        let ca = args.server.authority()?.ca_path();
+        let server = EmulatorServer::bind(args.addr, &world, config, server_config.clone())
             .await
             .map_err(|e| listen_error(args.addr, e))?;
         announce(&server.url())?;
+        let tls = match args.tls_addr {
+            Some(addr) => {
+                let handler = std::sync::Arc::new(server.emulator().clone());
+                let tls = fbcomet_mock::Server::bind_tls(addr, handler, server_config.clone())
+                    .await
+                    .map_err(|e| listen_error(addr, e))?;
+                println!("https on {}", tls.url());
+                Some(tls)
+            }
+            None => None,
+        };
+        println!("https through the proxy: CONNECT host:443, certificates from {}", ca.display());
         let users: Vec<String> = world.users.iter().map(|u| format!("{} ({})", u.email, u.uid)).collect();
         println!("users: {}", users.join(", "));
         io::stdout().flush()?;
         until_stopped(args.timeout).await;
         let stats = server.emulator().stats();
+        if let Some(tls) = tls {
+            tls.shutdown().await;
+        }
         server.shutdown().await;
         println!(
             "served {} logins, {} messages ({} retried sends dropped), {} polls, {} faults injected",

@@ -75,6 +75,13 @@ pub(crate) struct ServerArgs {
     /// the text exact).
     #[arg(long, value_name = "FILE")]
     trace_file: Option<std::path::PathBuf>,
+
+    /// fbcomet's certificate authority: `ca.pem` (the certificate clients
+    /// trust) and its key, created here on first use and reused after.
+    /// With it, `CONNECT host:443` is served as HTTPS. Default:
+    /// $XDG_DATA_HOME/fbcomet/ca (~/.local/share/fbcomet/ca).
+    #[arg(long, value_name = "DIR")]
+    ca_dir: Option<std::path::PathBuf>,
 }
 
 impl ServerArgs {
@@ -102,13 +109,22 @@ impl ServerArgs {
                 }
             }))
         });
+        let authority = self.authority()?;
         Ok(ServerConfig {
             max_connections: self.max_connections,
             max_connections_per_address: self.max_per_address,
             body_timeout: self.body_timeout.0,
             trace,
+            tls: Some(authority.server_config()),
             ..ServerConfig::default()
         })
+    }
+
+    /// The certificate authority of --ca-dir (or the default), loaded or
+    /// created: an error at the start when it cannot be.
+    pub(crate) fn authority(&self) -> super::Result<std::sync::Arc<fbcomet_mock::tls::Authority>> {
+        let dir = self.ca_dir.clone().unwrap_or_else(fbcomet_mock::tls::default_ca_dir);
+        Ok(fbcomet_mock::tls::Authority::load_or_create(&dir)?)
     }
 }
 
