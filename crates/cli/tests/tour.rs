@@ -17,7 +17,7 @@ fn workspace() -> std::path::PathBuf {
 }
 
 fn fbcomet(args: &[String]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_fbcomet"));
+    let mut c = support::fbcomet();
     c.args(args).current_dir(workspace());
     c
 }

@@ -134,7 +134,9 @@ impl Authority {
             let cert = params.self_signed(&key).map_err(cert_err("making the CA certificate"))?;
             // Written aside, then linked into place: of two processes that
             // create it at once, one wins and the other loads the winner's.
-            let tmp = |name: &str| dir.join(format!(".{name}.{}", std::process::id()));
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = |name: &str| dir.join(format!(".{name}.{}.{unique}", std::process::id()));
             let (key_tmp, cert_tmp) = (tmp(CA_KEY_FILE), tmp(CA_CERT_FILE));
             write_private(&key_tmp, &key.serialize_pem()).map_err(io(&key_tmp))?;
             std::fs::write(&cert_tmp, cert.pem()).map_err(io(&cert_tmp))?;

@@ -22,7 +22,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
-        let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
+        let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config()? };
         let client = args.connect.connect(config).await?;
         let list = client.buddy_list().await?;
         let me = client.uid();

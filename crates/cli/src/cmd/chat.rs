@@ -47,7 +47,7 @@ pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
         let every = args.presence_every.0;
         let config =
-            fbcomet::ClientConfig { presence_interval: (!every.is_zero()).then_some(every), ..args.connect.config() };
+            fbcomet::ClientConfig { presence_interval: (!every.is_zero()).then_some(every), ..args.connect.config()? };
         let client = args.connect.connect(config).await?;
         let names = names(&client).await?;
         let mut events = client.events()?;

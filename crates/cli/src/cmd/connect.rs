@@ -20,6 +20,12 @@ pub(crate) struct ConnectArgs {
     #[arg(long, value_name = "URL", value_parser = base_url)]
     proxy: Option<Url>,
 
+    /// Trust this CA certificate (PEM) for https, besides the web's roots:
+    /// fbcomet's own (`fbcomet ca --path`), for an https --server or the
+    /// real host names over https through --proxy.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+
     /// The login email.
     #[arg(long, required_unless_present = "session")]
     email: Option<String>,
@@ -40,11 +46,16 @@ pub(crate) struct ConnectArgs {
 
 impl ConnectArgs {
     /// The client configuration these arguments describe.
-    pub(crate) fn config(&self) -> ClientConfig {
-        match &self.proxy {
+    pub(crate) fn config(&self) -> super::Result<ClientConfig> {
+        let mut config = match &self.proxy {
             Some(proxy) => ClientConfig::through_proxy(proxy.clone()),
             None => ClientConfig::new(self.server.clone()),
+        };
+        if let Some(path) = &self.cacert {
+            let pem = std::fs::read_to_string(path).context(|| path.display().to_string())?;
+            config.http = config.http.trust_pem(&pem).context(|| path.display().to_string())?;
         }
+        Ok(config)
     }
 
     /// A logged-in client, or an error saying why there is none.

@@ -54,7 +54,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> super::Result {
     run_async(async {
-        let mut config = args.connect.config();
+        let mut config = args.connect.config()?;
         config.presence_interval = (!args.presence_every.0.is_zero()).then_some(args.presence_every.0);
         let client = args.connect.connect(config).await?;
         let mut events = client.events()?;

@@ -43,7 +43,7 @@ pub(crate) fn run(args: Args) -> super::Result {
         }
     };
     run_async(async {
-        let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config() };
+        let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config()? };
         let client = args.connect.connect(config).await?;
         let to = match args.to.parse::<u64>() {
             Ok(uid) => uid,

@@ -9,9 +9,12 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// The `fbcomet` binary under test.
+/// The `fbcomet` binary under test. Its data directory (where the default
+/// CA lives) is the tests' own, not the user's.
 pub fn fbcomet() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fbcomet"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fbcomet"));
+    command.env("XDG_DATA_HOME", std::env::temp_dir().join("fbcomet-cli-tests-data"));
+    command
 }
 
 /// Starts `fbcomet ARGS` and returns it with the address of its first line

@@ -1,0 +1,226 @@
+//! HTTPS from the command line: curl and Python's requests, unchanged,
+//! through `fbcomet serve` as their HTTPS proxy with fbcomet's CA trusted;
+//! fbcomet's own client over https; a session recorded over TLS replays
+//! over TLS. A test that needs a foreign client says loudly when it skips.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use support::fbcomet;
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A CA directory of the test's own.
+fn ca_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fbcomet-cli-ca-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Starts `fbcomet ARGS --addr 127.0.0.1:0`; the process and the lines it
+/// printed until (and with) the one that starts with `until`.
+fn start(args: &[&str], until: &str) -> (Running, Vec<String>) {
+    let mut child = fbcomet()
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("a line") == 0 {
+            panic!("ended before {until:?}: {lines:?}");
+        }
+        let done = line.starts_with(until);
+        lines.push(line.trim().to_owned());
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in out.lines() {});
+    (Running(child), lines)
+}
+
+fn listening(lines: &[String]) -> String {
+    lines[0].strip_prefix("listening on ").expect("the first line").to_owned()
+}
+
+fn have(program: &str, args: &[&str]) -> bool {
+    Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn curl(ca: &str, proxy: &str, args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--cacert", ca, "-x", proxy])
+        .args(args)
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn curl_logs_in_and_polls_over_https_through_the_proxy() {
+    if !have("curl", &["--version"]) {
+        eprintln!(
+            "SKIPPED curl_logs_in_and_polls_over_https_through_the_proxy: curl is not installed (.ci/run installs it)"
+        );
+        return;
+    }
+    let dir = ca_dir("curl");
+    let (_serve, lines) = start(&["serve", "--hold", "1s", "--ca-dir", &dir.to_string_lossy()], "users:");
+    let proxy = listening(&lines);
+    let ca = dir.join("ca.pem").to_string_lossy().into_owned();
+    let jar = dir.join("jar").to_string_lossy().into_owned();
+    let login = curl(
+        &ca,
+        &proxy,
+        &[
+            "-c",
+            &jar,
+            "-d",
+            "email=alice@example.com",
+            "-d",
+            "pass=alice",
+            "-w",
+            "%{http_code}",
+            "-o",
+            "/dev/null",
+            "https://www.facebook.com/login.php",
+        ],
+    );
+    assert_eq!(login, "302");
+    let home = curl(&ca, &proxy, &["-b", &jar, "https://www.facebook.com/home.php"]);
+    assert!(home.contains("\"channel07\""), "{home}");
+    let poll = curl(&ca, &proxy, &["-b", &jar, "https://0.channel07.facebook.com/x/0/false/p_1001=-1"]);
+    assert_eq!(poll, r#"for (;;);{"t":"refresh","seq":0}"#);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The Python to run: `FBCOMET_PYTHON` (CI points it at a venv with
+/// requests installed), else `python3`.
+fn python() -> String {
+    std::env::var("FBCOMET_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+#[test]
+fn python_requests_logs_in_and_polls_with_https_proxy_and_the_ca_bundle() {
+    let python = python();
+    if !have(&python, &["-c", "import requests"]) {
+        eprintln!(
+            "SKIPPED python_requests_logs_in_and_polls_with_https_proxy_and_the_ca_bundle: {python} has no requests \
+             (.ci/run installs it in a venv and sets FBCOMET_PYTHON)"
+        );
+        return;
+    }
+    let dir = ca_dir("requests");
+    let (_serve, lines) = start(&["serve", "--hold", "1s", "--ca-dir", &dir.to_string_lossy()], "users:");
+    let proxy = listening(&lines);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/https/requests_login.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .args(["alice@example.com", "alice"])
+        .env("HTTPS_PROXY", &proxy)
+        .env("REQUESTS_CA_BUNDLE", dir.join("ca.pem"))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(got["login_status"], 200, "{got}");
+    assert_eq!(got["final_url"], "https://www.facebook.com/home.php", "{got}");
+    assert_eq!((got["uid"].as_str(), got["channel"].as_str()), (Some("1001"), Some("07")), "{got}");
+    assert_eq!(got["poll"], r#"for (;;);{"t":"refresh","seq":0}"#);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fbcomet_itself_over_https_straight_and_a_bad_ca_dir_is_an_error() {
+    let dir = ca_dir("direct");
+    let ca_dir_arg = dir.to_string_lossy().into_owned();
+    let (_serve, lines) =
+        start(&["serve", "--hold", "1s", "--ca-dir", &ca_dir_arg, "--tls-addr", "127.0.0.1:0"], "users:");
+    let https = lines.iter().find_map(|l| l.strip_prefix("https on ")).expect("the TLS listener").to_owned();
+    let ca = dir.join("ca.pem").to_string_lossy().into_owned();
+    let out = fbcomet()
+        .args(["buddies", "--server", &https, "--cacert", &ca, "--email", "carol@example.com", "--password", "carol"])
+        .output()
+        .expect("buddies");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Alice Example"));
+    // Without the CA, the certificate is refused.
+    let out = fbcomet()
+        .args(["buddies", "--server", &https, "--email", "carol@example.com", "--password", "carol"])
+        .output()
+        .expect("buddies");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("certificate"), "{}", String::from_utf8_lossy(&out.stderr));
+    // A CA key others may read: an error before anything is served.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("ca-key.pem"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let out = fbcomet().args(["serve", "--addr", "127.0.0.1:0", "--ca-dir", &ca_dir_arg]).output().expect("serve");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("readable by others"));
+        assert!(out.stdout.is_empty(), "nothing served");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_session_recorded_over_tls_replays_over_tls() {
+    if !have("curl", &["--version"]) {
+        eprintln!("SKIPPED a_session_recorded_over_tls_replays_over_tls: curl is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = ca_dir("record");
+    let ca_dir_arg = dir.to_string_lossy().into_owned();
+    let ca = dir.join("ca.pem").to_string_lossy().into_owned();
+    let (_serve, lines) = start(&["serve", "--hold", "1s", "--ca-dir", &ca_dir_arg], "users:");
+    let upstream = listening(&lines);
+    let session = dir.join("over-tls.json");
+    let (mut record, lines) = start(
+        &[
+            "record",
+            "--upstream",
+            &upstream,
+            "--out",
+            &session.to_string_lossy(),
+            "--ca-dir",
+            &ca_dir_arg,
+            "--timeout",
+            "3s",
+        ],
+        "listening on",
+    );
+    let proxy = listening(&lines);
+    let page = curl(&ca, &proxy, &["https://www.facebook.com/login.php"]);
+    assert!(page.contains("name=\"email\""), "{page}");
+    assert!(record.0.wait().expect("record ends").success());
+    let recorded = std::fs::read_to_string(&session).expect("the session");
+    assert!(recorded.contains("\"host\": \"www.facebook.com\""), "{recorded}");
+
+    let (replay, lines) =
+        start(&["replay", &session.to_string_lossy(), "--speed", "0", "--ca-dir", &ca_dir_arg], "listening on");
+    let proxy = listening(&lines);
+    assert_eq!(curl(&ca, &proxy, &["https://www.facebook.com/login.php"]), page, "the same page, over TLS again");
+    let mut replay = replay;
+    let status = replay.0.wait().expect("replay ends");
+    assert!(status.success(), "every exchange used: a clean report");
+    let _ = std::fs::remove_dir_all(&dir);
+}
