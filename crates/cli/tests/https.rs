@@ -224,3 +224,39 @@ fn a_session_recorded_over_tls_replays_over_tls() {
     assert!(status.success(), "every exchange used: a clean report");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn node_accepts_the_certificates_and_fbcomet_ca_prints_what_to_trust() {
+    let dir = ca_dir("node");
+    let ca_dir_arg = dir.to_string_lossy().into_owned();
+    let path = fbcomet().args(["ca", "--ca-dir", &ca_dir_arg, "--path"]).output().expect("ca");
+    assert_eq!(String::from_utf8_lossy(&path.stdout).trim(), dir.join("ca.pem").to_string_lossy());
+    let pem = fbcomet().args(["ca", "--ca-dir", &ca_dir_arg, "--pem"]).output().expect("ca");
+    assert!(String::from_utf8_lossy(&pem.stdout).starts_with("-----BEGIN CERTIFICATE-----"));
+    let guide = fbcomet().args(["ca", "--ca-dir", &ca_dir_arg]).output().expect("ca");
+    let guide = String::from_utf8_lossy(&guide.stdout);
+    assert!(["HTTPS_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"].iter().all(|v| guide.contains(v)), "{guide}");
+
+    if !have("node", &["--version"]) {
+        eprintln!("SKIPPED the Node part of node_accepts_the_certificates: node is not installed");
+        return;
+    }
+    let (_serve, lines) = start(&["serve", "--ca-dir", &ca_dir_arg, "--tls-addr", "127.0.0.1:0"], "users:");
+    let https = lines.iter().find_map(|l| l.strip_prefix("https on https://")).expect("the TLS listener").to_owned();
+    let (host, port) = https.rsplit_once(':').expect("host:port");
+    // Node's own TLS, trusting the CA through NODE_EXTRA_CA_CERTS, asking
+    // for www.facebook.com by SNI.
+    let script = format!(
+        "require('https').get({{host:'{host}',port:{port},servername:'www.facebook.com',path:'/login.php',headers:{{Host:'www.facebook.com'}}}},\
+         r=>{{let b='';r.on('data',d=>b+=d);r.on('end',()=>{{console.log(r.statusCode, b.includes('name=\"email\"'))}})}})\
+         .on('error',e=>{{console.error(e.message);process.exit(1)}})"
+    );
+    let out = Command::new("node")
+        .args(["-e", &script])
+        .env("NODE_EXTRA_CA_CERTS", dir.join("ca.pem"))
+        .output()
+        .expect("node");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "200 true");
+    let _ = std::fs::remove_dir_all(&dir);
+}
