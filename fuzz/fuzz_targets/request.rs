@@ -9,13 +9,15 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use fbcomet_chat::ChatConfig;
 use fbcomet_mock::{Emulator, EmulatorConfig, Handler, Request, RequestSpec, World, differences};
 use libfuzzer_sys::fuzz_target;
 
 fn emulator() -> &'static Arc<Emulator> {
     static EMULATOR: OnceLock<Arc<Emulator>> = OnceLock::new();
     EMULATOR.get_or_init(|| {
-        Emulator::new(&World::default(), EmulatorConfig { hold: Duration::ZERO, seed: Some(1), ..EmulatorConfig::default() })
+        let chat = ChatConfig { hold: Duration::ZERO, seed: Some(1), ..ChatConfig::default() };
+        Emulator::new(&World::default(), EmulatorConfig { chat, faults: None })
     })
 }
 
@@ -52,5 +54,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = request.target();
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
-    let _ = runtime.block_on(emulator().handle(request));
+    let reply = runtime.block_on(emulator().handle(request));
+    // A held answer's wait too (its hold is zero: it ends at once).
+    if let Some(wait) = reply.wait {
+        let _ = runtime.block_on(wait);
+    }
 });

@@ -235,7 +235,10 @@ fn node_accepts_the_certificates_and_fbcomet_ca_prints_what_to_trust() {
     assert!(String::from_utf8_lossy(&pem.stdout).starts_with("-----BEGIN CERTIFICATE-----"));
     let guide = fbcomet().args(["ca", "--ca-dir", &ca_dir_arg]).output().expect("ca");
     let guide = String::from_utf8_lossy(&guide.stdout);
-    assert!(["HTTPS_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"].iter().all(|v| guide.contains(v)), "{guide}");
+    assert!(
+        ["HTTPS_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"].iter().all(|v| guide.contains(v)),
+        "{guide}"
+    );
 
     if !have("node", &["--version"]) {
         eprintln!("SKIPPED the Node part of node_accepts_the_certificates: node is not installed");
