@@ -274,8 +274,9 @@ pub fn default_ca_dir() -> PathBuf {
     }
 }
 
-/// Writes `text` readable by the owner only.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes a secret (a key, a saved session) to `path`, readable and
+/// writable by its owner only, whatever mode the file had before.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -78,7 +78,8 @@ impl ConnectArgs {
             (None, None) => return Err("say who to be: --email (and a password), or --session FILE".into()),
         };
         if let Some(path) = &self.save_session {
-            write_private(path, &client.save().to_json()).context(|| format!("cannot write {}", path.display()))?;
+            fbcomet_mock::tls::write_private(path, &client.save().to_json())
+                .context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(client)
     }
@@ -136,21 +137,6 @@ pub(crate) fn base_url(text: &str) -> Result<Url, String> {
         Err(url::ParseError::RelativeUrlWithoutBase) => Err(suggest()),
         Err(err) => Err(format!("{text:?} is not a URL: {err}")),
     }
-}
-
-/// Writes `text` to `path` readable and writable by the owner only (a saved
-/// session holds a live session cookie).
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    // An existing file keeps its mode through open(): set it.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    file.write_all(text.as_bytes())
 }
 
 #[cfg(test)]
