@@ -205,3 +205,21 @@ async fn a_burst_past_a_window_of_50_and_short_history_is_counted() {
     let seen = burst(ChatConfig { window: 50, conversation_history: 50, ..ChatConfig::default() }, 14).await;
     assert!(seen.lost > 0, "history could not hold it all: {seen:?}");
 }
+
+#[tokio::test]
+async fn events_are_a_stream() {
+    use futures_core::Stream;
+    let server = emulator(ChatConfig::default(), None).await;
+    let alice = login(&server, "alice").await;
+    let bob = login(&server, "bob").await;
+    let mut events = bob.events().expect("events");
+    assert!(events.ready().await);
+    alice.send(BOB, "m0").await.expect("send");
+    // Driven through the Stream trait alone, as a combinator would.
+    let event =
+        timeout(Duration::from_secs(10), std::future::poll_fn(|cx| std::pin::Pin::new(&mut events).poll_next(cx)))
+            .await
+            .expect("in time");
+    assert!(matches!(event, Some(ClientEvent::Message { ref message, .. }) if message.text == "m0"), "{event:?}");
+    server.shutdown().await;
+}
