@@ -467,3 +467,44 @@ fn buddies_json_gives_uids_as_numbers() {
     let list: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert!(list.as_array().expect("array").iter().all(|b| b["uid"].is_u64()), "{list}");
 }
+
+/// On a terminal (tmux gives chat one), chat tells the friend a line is for
+/// that the user is typing, as the line is written.
+#[test]
+fn chat_on_a_terminal_sends_typing_as_the_line_is_written() {
+    let tmux =
+        |socket: &str, args: &[&str]| Command::new("tmux").args(["-L", socket]).args(args).output().map(|o| o.status);
+    if !Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "SKIPPED chat_on_a_terminal_sends_typing_as_the_line_is_written: tmux is not installed (.ci/run installs it)"
+        );
+        return;
+    }
+    let server = serve();
+    let mut bob = as_user("listen", &server.url, "bob")
+        .args(["--json", "--timeout", "20s", "--presence-every", "0s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("listen");
+    let lines = lines_of(&mut bob);
+    send_when_online(&server.url, "carol", 1002, "so Bob is online");
+    wait_for(&lines, "so Bob is online");
+    let socket = format!("fbcomet-test-{}", std::process::id());
+    let chat = format!(
+        "{} chat --server {} --email alice@example.com --password alice --presence-every 0s",
+        env!("CARGO_BIN_EXE_fbcomet"),
+        server.url
+    );
+    assert!(tmux(&socket, &["new-session", "-d", "-x", "100", "-y", "20", &chat]).expect("tmux").success());
+    std::thread::sleep(Duration::from_millis(1500));
+    tmux(&socket, &["send-keys", "bob hel"]).expect("keys");
+    let typing = wait_for(&lines, "\"type\":\"typing\"");
+    assert!(typing.contains("\"from\":1001") && typing.contains("\"typing\":true"), "{typing}");
+    tmux(&socket, &["send-keys", "lo", "Enter"]).expect("keys");
+    wait_for(&lines, "\"typing\":false");
+    wait_for(&lines, "\"text\":\"hello\"");
+    tmux(&socket, &["send-keys", "/quit", "Enter"]).expect("keys");
+    let _ = tmux(&socket, &["kill-server"]);
+    let _ = bob.kill();
+}

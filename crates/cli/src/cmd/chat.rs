@@ -2,14 +2,15 @@
 //! 2008 clients worked.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use fbcomet::Client;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cmd::connect::{ConnectArgs, names, resolve};
+use crate::cmd::input::{self, Input, Reader, redraw};
 use crate::cmd::listen::event_line;
+use crate::cmd::typing::{Notice, Typing};
 use crate::cmd::util::{HumanDuration, clock, printable, run_async};
 
 /// Chat in the terminal: type `UID message` (or `NAME message`) to send,
@@ -17,7 +18,9 @@ use crate::cmd::util::{HumanDuration, clock, printable, run_async};
 /// shown as they come.
 ///
 /// What arrives is shown with the time: messages, typing, friends coming
-/// and going (the buddy list is fetched every --presence-every). Standard
+/// and going (the buddy list is fetched every --presence-every). On a
+/// terminal the friend a line is for is told that the user is typing, as
+/// the line is written, until it is sent, erased or left for 5 s. Standard
 /// input may be a terminal or a pipe: at its end, chat waits --linger for
 /// answers and leaves. Leaving (/quit, the end of the input, Ctrl-C) logs
 /// out, so the user goes offline, unless the session came from or goes to
@@ -52,31 +55,48 @@ pub(crate) fn run(args: Args) -> super::Result {
         let names = names(&client).await?;
         let mut events = client.events()?;
         say(&format!("logged in as {}. Type `UID message` or `NAME message`, /buddies, /quit.", client.uid()));
-        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        let mut reader = Reader::start();
+        let mut typing = Typing::default();
+        let mut editing = String::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         let status = loop {
             tokio::select! {
-                line = lines.next_line() => match line {
-                    Ok(Some(line)) => {
+                input = reader.rx.recv() => match input {
+                    Some(Input::Edited(line)) => {
+                        editing = line;
+                        redraw(&editing);
+                        let notices = typing.edited(&editing, Instant::now(), |who| resolve(&names, who));
+                        tell(&client, notices).await;
+                    }
+                    Some(Input::Line(line)) => {
+                        if !editing.is_empty() || !line.is_empty() {
+                            input::say(&format!("> {line}"), "");
+                        }
+                        editing.clear();
+                        tell(&client, typing.done()).await;
                         if !command(&client, &names, line.trim()).await {
                             break ExitCode::SUCCESS;
                         }
                     }
-                    Ok(None) | Err(_) => {
+                    Some(Input::Interrupt) => break ExitCode::from(INTERRUPTED),
+                    Some(Input::End) | None => {
                         // The input ended: show what arrives for a moment more.
                         let until = tokio::time::Instant::now() + args.linger.0;
                         while let Ok(Some(event)) = tokio::time::timeout_at(until, events.next()).await {
-                            show(&event, client.uid());
+                            show(&event, client.uid(), "");
                         }
                         break ExitCode::SUCCESS;
                     }
                 },
                 event = events.next() => match event {
-                    Some(event) => show(&event, client.uid()),
+                    Some(event) => show(&event, client.uid(), &editing),
                     None => return Ok(ExitCode::FAILURE),
                 },
+                _ = tick.tick() => tell(&client, typing.tick(Instant::now())).await,
                 _ = tokio::signal::ctrl_c() => break ExitCode::from(INTERRUPTED),
             }
         };
+        drop(reader); // the terminal as it was
         drop(events);
         if args.connect.owns_session()
             && let Err(err) = client.logout().await
@@ -90,17 +110,25 @@ pub(crate) fn run(args: Args) -> super::Result {
 /// The exit status after Ctrl-C, as a shell reports a SIGINT.
 pub(crate) const INTERRUPTED: u8 = 130;
 
-/// An event's line, with the time, where it has one.
-fn show(event: &fbcomet::ClientEvent, me: u64) {
+/// An event's line, with the time, where it has one, above the line
+/// being written.
+fn show(event: &fbcomet::ClientEvent, me: u64, editing: &str) {
     if let Some(line) = event_line(event, me) {
-        say(&format!("{} {line}", clock()));
+        input::say(&format!("{} {line}", clock()), editing);
     }
 }
 
 fn say(line: &str) {
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+    input::say(line, "");
+}
+
+/// Sends typing notices (a failed one is not worth more than a log line).
+async fn tell(client: &Client, notices: Vec<Notice>) {
+    for (to, typing) in notices {
+        if let Err(err) = client.typing(to, typing).await {
+            tracing::debug!(error = &err as &(dyn std::error::Error + 'static), to, "a typing notice failed");
+        }
+    }
 }
 
 /// Runs one line of input; `false` to leave.

@@ -7,12 +7,14 @@ pub(crate) mod connect;
 pub(crate) mod decode;
 pub(crate) mod demo;
 pub(crate) mod har;
+pub(crate) mod input;
 pub(crate) mod listen;
 pub(crate) mod record;
 pub(crate) mod replay;
 pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod trace;
+pub(crate) mod typing;
 pub(crate) mod util;
 
 use std::fmt;
