@@ -9,7 +9,7 @@ use std::sync::Arc;
 use fbcomet_chat::{Poll, PollKind};
 use fbcomet_codec::{Encoder, Envelope, ErrorCode, Extra, Frame, FrameKind, PollTarget, Prefix, RawJson};
 
-use super::door_2008::{envelope, error_code, events_of};
+use super::wire::{envelope, error_code, events_of};
 use super::{Emulator, HoldEnd, Polled};
 use crate::reply::Reply;
 use crate::request::Request;

@@ -11,10 +11,13 @@
 //! - [`door_2008`]: the 2008 www pages (login.php, home.php, logout.php),
 //!   the ajax posts, and the channel poll `/x/.../p_UID=SEQ`;
 //! - [`door_pull`]: `/pull`, with its `lb` handshake.
+//!
+//! What both write alike (events, error envelopes) is in `wire`.
 
 mod door_2008;
 mod door_pull;
 mod pages;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -120,12 +123,18 @@ impl Emulator {
     /// Runs `f` on the core at the current time, then wakes the held polls
     /// the core named.
     pub(crate) fn with_chat<R>(&self, f: impl FnOnce(&mut ChatService, Instant) -> R) -> R {
+        self.locked(|shared, now| f(&mut shared.chat, now))
+    }
+
+    /// [`with_chat`](Self::with_chat) with the wakes too, for what must be
+    /// done under the same lock as the core's call.
+    fn locked<R>(&self, f: impl FnOnce(&mut Shared, Instant) -> R) -> R {
         let mut shared = self.lock();
         let now = Instant::now();
         if now >= shared.chat.poll_timeout() {
             shared.chat.handle_timeout(now);
         }
-        let result = f(&mut shared.chat, now);
+        let result = f(&mut shared, now);
         shared.drain();
         result
     }
@@ -181,19 +190,20 @@ impl Emulator {
         seq: i64,
         kind: PollKind<'_>,
     ) -> Result<Polled, ChatError> {
-        let mut shared = self.lock();
-        let now = Instant::now();
-        if now >= shared.chat.poll_timeout() {
-            shared.chat.handle_timeout(now);
-        }
-        let polled = shared.chat.poll(&token, uid, seq, kind, now);
-        shared.drain();
-        let deadline = match polled? {
-            Poll::Hold { deadline } => deadline,
-            other => return Ok(Polled::Now(other)),
+        // Ok(Err(answer)) when the poll is answered now.
+        let polled = self.locked(|shared, now| {
+            let deadline = match shared.chat.poll(&token, uid, seq, kind, now)? {
+                Poll::Hold { deadline } => deadline,
+                answer => return Ok(Err(answer)),
+            };
+            shared.chat.begin_hold(uid, now);
+            let rx = shared.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe();
+            Ok(Ok((deadline, rx)))
+        })?;
+        let (deadline, rx) = match polled {
+            Ok(held) => held,
+            Err(answer) => return Ok(Polled::Now(answer)),
         };
-        shared.chat.begin_hold(uid, now);
-        let rx = shared.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe();
         let guard = HoldGuard { emulator: self.clone(), uid };
         Ok(Polled::Held(Held { token, seq, deadline: tokio::time::Instant::from_std(deadline), rx, guard }))
     }
