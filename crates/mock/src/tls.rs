@@ -108,21 +108,21 @@ impl Authority {
             let what = what.to_owned();
             move |source| TlsError::Certificate { what, source }
         };
+        // Another process may be creating it this moment: its certificate
+        // follows its key, so wait a little for it before reading.
         let load = || -> Result<(String, KeyPair), TlsError> {
-            check_private(&key_path)?;
-            let key_pem = std::fs::read_to_string(&key_path).map_err(io(&key_path))?;
-            let key = KeyPair::from_pem(&key_pem).map_err(cert_err("reading the CA key"))?;
-            Ok((std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?, key))
-        };
-        let (ca_pem, key) = if key_path.exists() {
-            // Another process may be creating it this moment: its
-            // certificate follows its key.
             for _ in 0..100 {
                 if cert_path.exists() {
                     break;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
+            check_private(&key_path)?;
+            let key_pem = std::fs::read_to_string(&key_path).map_err(io(&key_path))?;
+            let key = KeyPair::from_pem(&key_pem).map_err(cert_err("reading the CA key"))?;
+            Ok((std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?, key))
+        };
+        let (ca_pem, key) = if key_path.exists() {
             load()?
         } else {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
@@ -151,12 +151,6 @@ impl Authority {
                 tracing::info!(path = %cert_path.display(), "created fbcomet's certificate authority");
                 (cert.pem(), key)
             } else {
-                for _ in 0..100 {
-                    if cert_path.exists() {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
                 load()?
             }
         };
