@@ -95,7 +95,7 @@ pub(crate) fn run(args: Args) -> super::Result {
     };
     runtime()?.block_on(async {
         let server_config = args.server.server_config()?;
-        let ca = args.server.authority()?.ca_path();
+        let ca = args.server.ca_dir().join(fbcomet_mock::tls::CA_CERT_FILE);
         let server = EmulatorServer::bind(args.addr, &world, config, server_config.clone())
             .await
             .map_err(|e| listen_error(args.addr, e))?;

@@ -5,7 +5,7 @@ use fbcomet_codec::{Body, FrameKind};
 use fbcomet_mock::Traced;
 use serde_json::{Value, json};
 
-use crate::cmd::util::printable;
+use crate::cmd::util::{clock_at, printable};
 
 /// What a body is, for a trace: the frame's kind and seq and how many
 /// events it carries, the envelope's error, or the content's nature.
@@ -36,9 +36,7 @@ pub(crate) fn describe(body: &[u8]) -> What {
 
 /// `12:00:01.234 127.0.0.1:5555 GET 0.channel07.facebook.com /x/1/false/p_1001=5 -> 200 held 2.510s 120 B msg seq 6 (2 events)`
 pub(crate) fn line(t: &Traced<'_>, what: &What) -> String {
-    let ms = t.at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    let secs = ms / 1000;
-    let clock = format!("{:02}:{:02}:{:02}.{:03}", secs / 3600 % 24, secs / 60 % 60, secs % 60, ms % 1000);
+    let clock = clock_at(t.at, true);
     let host = t.host.map(printable).unwrap_or_default();
     let mut text = format!(
         "{clock} {} {} {host} {} -> {} held {:.3}s {} B {}",

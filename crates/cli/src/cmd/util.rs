@@ -122,9 +122,13 @@ impl ServerArgs {
 
     /// The certificate authority of --ca-dir (or the default), loaded or
     /// created: an error at the start when it cannot be.
-    pub(crate) fn authority(&self) -> super::Result<std::sync::Arc<fbcomet_mock::tls::Authority>> {
-        let dir = self.ca_dir.clone().unwrap_or_else(fbcomet_mock::tls::default_ca_dir);
-        Ok(fbcomet_mock::tls::Authority::load_or_create(&dir)?)
+    fn authority(&self) -> super::Result<std::sync::Arc<fbcomet_mock::tls::Authority>> {
+        Ok(fbcomet_mock::tls::Authority::load_or_create(&self.ca_dir())?)
+    }
+
+    /// The CA directory: --ca-dir, or the default.
+    pub(crate) fn ca_dir(&self) -> std::path::PathBuf {
+        self.ca_dir.clone().unwrap_or_else(fbcomet_mock::tls::default_ca_dir)
     }
 }
 
@@ -252,8 +256,15 @@ impl Drop for StatusLine {
 
 /// The time of day (UTC), `HH:MM:SS`, for the lines of listen and chat.
 pub(crate) fn clock() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
+    clock_at(std::time::SystemTime::now(), false)
+}
+
+/// The time of day (UTC) of `at`, `HH:MM:SS`, with `.mmm` when `millis`.
+pub(crate) fn clock_at(at: std::time::SystemTime, millis: bool) -> String {
+    let ms = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let secs = ms / 1000;
+    let clock = format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if millis { format!("{clock}.{:03}", ms % 1000) } else { clock }
 }
 
 /// Text from the network made safe for a terminal: control characters
