@@ -564,10 +564,15 @@ impl Receiver {
             *channel = new;
         }
         if !matches!(self.state, Phase::Lost) {
-            self.failures = 0;
-            self.last_success = now;
-            self.state = Phase::Ready(now);
+            self.restart(now);
         }
+    }
+
+    /// Polls again at once, as after a success.
+    fn restart(&mut self, now: Instant) {
+        self.failures = 0;
+        self.last_success = now;
+        self.state = Phase::Ready(now);
     }
 
     fn current(&mut self, id: PollId) -> Option<&mut InFlight> {
@@ -706,11 +711,7 @@ impl Receiver {
         }
         gap.resumed_after = Some(self.next_id);
         match &mut self.state {
-            Phase::Paused => {
-                self.failures = 0;
-                self.last_success = now;
-                self.state = Phase::Ready(now);
-            }
+            Phase::Paused => self.restart(now),
             // The answer that brought the gap is still coming in.
             Phase::InFlight(flight) => flight.pause = false,
             Phase::Ready(_) | Phase::Lost => {}
