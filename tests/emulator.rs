@@ -292,7 +292,11 @@ async fn the_pull_dialect_balances_and_numbers_its_frames() {
     };
     let (delivery, ()) =
         timeout(Duration::from_secs(10), async { tokio::join!(receive, send) }).await.expect("in time");
-    assert_eq!(delivery.event.as_message().map(|m| m.text.to_string()).as_deref(), Some("over /pull"));
+    // The era's shape: a NewMessage delta, read as a message for Alice.
+    let fbcomet_codec::Event::Delta(delta) = &delivery.event else { panic!("a delta: {:?}", delivery.event) };
+    assert_eq!(delta.as_new_message().and_then(|m| m.body.as_deref()), Some("over /pull"));
+    let message = delivery.event.message_for(ALICE).expect("a message");
+    assert_eq!((message.from, message.to, message.text.as_ref()), (BOB, ALICE, "over /pull"));
     assert_eq!(listener.receiver().sticky().map(|(_, pool)| pool), Some(Some("fbcomet_chat-proxy")));
     assert_eq!(listener.receiver().seq(), 1);
     server.shutdown().await;
@@ -357,7 +361,7 @@ async fn shutdown_alone_ends_every_held_poll_at_once() {
     timeout(Duration::from_secs(5), server.shutdown()).await.expect("shutdown is prompt");
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     assert_eq!(channel.await.expect("task"), r#"for (;;);{"t":"continue"}"#);
-    assert_eq!(pull.await.expect("task"), r#"for (;;); {"t":"heartbeat"}"#);
+    assert_eq!(pull.await.expect("task"), r#"for (;;); {"t":"heartbeat","seq":0}"#);
 }
 
 #[tokio::test]

@@ -9,6 +9,10 @@ pub struct ChatConfig {
     /// How long a poll with nothing to deliver is held before the door
     /// answers `continue` (55 s in 2008 captures).
     pub hold: Duration,
+    /// How long a `/pull` with nothing to deliver is held before it is
+    /// answered with a heartbeat: shorter than the 2008 hold, since the
+    /// clients of the era gave up on a read after 30 s (fbchat).
+    pub pull_hold: Duration,
     /// How many events each user's log keeps. A poll for a seq below them
     /// is sent to the oldest one kept (refresh), so only what is really
     /// gone is lost. 10,000 events of chat are a few MiB.
@@ -39,6 +43,7 @@ impl Default for ChatConfig {
     fn default() -> Self {
         Self {
             hold: Duration::from_secs(55),
+            pull_hold: Duration::from_secs(25),
             window: 10_000,
             conversation_history: 10_000,
             online_window: Duration::from_secs(120),

@@ -43,4 +43,13 @@ pub enum ChatEvent {
         /// Started or stopped.
         typing: bool,
     },
+    /// `reader` read the conversation with this user up to `watermark_ms`.
+    Read {
+        /// Who read.
+        reader: u64,
+        /// Read up to this time, in milliseconds since the Unix epoch.
+        watermark_ms: i64,
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: i64,
+    },
 }

@@ -47,7 +47,7 @@
 //!
 //! let t1 = t0 + Duration::from_millis(10);
 //! let from = chat.authorize_post(&alice.token, Some(&alice.post_form_id), t1).unwrap();
-//! let outgoing = Outgoing { to: 1002, text: "hi Bob".into(), msg_id: Some("1".into()), client_time: None };
+//! let outgoing = Outgoing { msg_id: Some("1".into()), ..Outgoing::new(1002, "hi Bob") };
 //! chat.send(from, outgoing, t1).unwrap();
 //! assert_eq!(chat.poll_output(), Some(Output::Wake { uid: 1002 }));
 //!
@@ -77,7 +77,7 @@ pub use config::ChatConfig;
 pub use error::{ChatError, LoginError};
 pub use event::{ChatEvent, ChatMessage};
 pub use service::{
-    Buddy, BuddyList, ChatService, ChatStats, Outgoing, Output, PULL_POOL, Poll, PollKind, Reconnect, Sent,
+    Buddy, BuddyList, ChatService, ChatStats, Outgoing, Output, PULL_POOL, Poll, PollKind, Reconnect, Sent, Thread,
 };
 pub use store::{Conversation, MemoryStore, Store, UserState};
 pub use world::{User, World, WorldError};

@@ -79,6 +79,17 @@ pub struct Outgoing {
     pub msg_id: Option<String>,
     /// The sender's own time, if it posted one.
     pub client_time: Option<i64>,
+    /// The recipient may be offline: the message waits in their log and
+    /// the conversation (the inbox of the web era and of XMPP). The 2008
+    /// service refused such a send (1356003).
+    pub offline_ok: bool,
+}
+
+impl Outgoing {
+    /// A message of `text` to `to`, as the 2008 service took it.
+    pub fn new(to: u64, text: impl Into<String>) -> Self {
+        Self { to, text: text.into(), msg_id: None, client_time: None, offline_ok: false }
+    }
 }
 
 /// A message taken by the service.
@@ -110,6 +121,19 @@ pub struct BuddyList {
     pub went_offline: Vec<u64>,
     /// Whether who is online changed since the user's last request.
     pub changed: bool,
+}
+
+/// A conversation of a user, for a thread list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thread {
+    /// The other end.
+    pub partner: u64,
+    /// How many messages are kept.
+    pub messages: usize,
+    /// The last of them.
+    pub last: Arc<ChatMessage>,
+    /// How many of the partner's messages the user has not read.
+    pub unread: usize,
 }
 
 /// What a renewal of the channel (reconnect.php) gets.
@@ -413,16 +437,16 @@ impl<S: Store> ChatService<S> {
 
     // ---- messages -----------------------------------------------------------
 
-    /// `from` sends a message: to a friend who is online, not empty, not too
-    /// long. Recorded in the recipient's log, echoed into the sender's, and
+    /// `from` sends a message: to a friend who is online (or, where
+    /// [`Outgoing::offline_ok`], any friend), not empty, not too long. Recorded in the recipient's log, echoed into the sender's, and
     /// kept in the conversation's history; a resend with an id the sender
     /// used before is taken without recording it again.
     pub fn send(&mut self, from: u64, outgoing: Outgoing, now: Instant) -> Result<Sent, ChatError> {
-        let Outgoing { to, text, msg_id, client_time } = outgoing;
+        let Outgoing { to, text, msg_id, client_time, offline_ok } = outgoing;
         if text.is_empty() || text.chars().count() > self.config.max_message_chars {
             return Err(ChatError::Validation);
         }
-        if !self.are_friends(from, to) || !self.is_online(to, now) {
+        if !self.are_friends(from, to) || !(offline_ok || self.is_online(to, now)) {
             return Err(ChatError::DestinationNotOnline);
         }
         let msg_id = match msg_id {
@@ -458,6 +482,48 @@ impl<S: Store> ChatService<S> {
         self.push(to, ChatEvent::Typing { from, to, typing });
         self.store.user_mut(from).presence.last_active = Some(now);
         Ok(())
+    }
+
+    /// `reader` read the conversation with `partner` up to `watermark_ms`
+    /// (now, when `None`): kept for unread counts, and told to `partner`.
+    pub fn mark_read(&mut self, reader: u64, partner: u64, watermark_ms: Option<i64>, now: Instant) {
+        if !self.users.contains_key(&partner) {
+            return;
+        }
+        let at_ms = self.unix_ms(now);
+        let watermark_ms = watermark_ms.unwrap_or(at_ms).min(at_ms);
+        let known = self.store.user_mut(reader).read_up_to.entry(partner).or_insert(i64::MIN);
+        if watermark_ms <= *known {
+            return;
+        }
+        *known = watermark_ms;
+        self.push(partner, ChatEvent::Read { reader, watermark_ms, at_ms });
+    }
+
+    /// The conversations of `uid` that have messages, the latest first.
+    pub fn threads(&self, uid: u64) -> Vec<Thread> {
+        let read = self.store.user(uid).map(|u| &u.read_up_to);
+        let mut threads: Vec<Thread> = self
+            .users
+            .keys()
+            .filter_map(|&partner| {
+                let conversation = self.store.conversation(pair(uid, partner))?;
+                let last = conversation.back()?.clone();
+                let watermark = read.and_then(|r| r.get(&partner)).copied().unwrap_or(i64::MIN);
+                let unread = conversation.iter().filter(|m| m.from == partner && m.time_ms > watermark).count();
+                Some(Thread { partner, messages: conversation.len(), last, unread })
+            })
+            .collect();
+        threads.sort_by_key(|t| std::cmp::Reverse(t.last.time_ms));
+        threads
+    }
+
+    /// A request that only says the user is there (`/active_ping`): the
+    /// login checked and the user seen. The user's uid.
+    pub fn ping(&mut self, token: &str, now: Instant) -> Result<u64, ChatError> {
+        let login = self.authenticate(token, now)?;
+        self.store.user_mut(login.uid).presence.last_seen = Some(now);
+        Ok(login.uid)
     }
 
     /// The messages between `uid` and `friend`, oldest first.
@@ -512,9 +578,22 @@ impl<S: Store> ChatService<S> {
                         break token;
                     }
                 };
-                self.store.user_mut(uid).sticky = Some(token.clone());
+                let user = self.store.user_mut(uid);
+                user.sticky = Some(token.clone());
+                user.sticky_fresh = true;
                 return Ok(Poll::Handshake { sticky: token, pool: PULL_POOL.to_owned() });
             }
+            let user = self.store.user_mut(uid);
+            let fresh = std::mem::take(&mut user.sticky_fresh);
+            if fresh && seq == 0 && user.log.next_seq() > 0 {
+                // A client starting out (fbchat's first pull is seq=0)
+                // starts from now, not from the oldest event kept.
+                return Ok(Poll::Refresh { seq: user.log.next_seq() });
+            }
+            return Ok(match self.read(uid, seq, now) {
+                Poll::Hold { .. } => Poll::Hold { deadline: now + self.config.pull_hold },
+                answer => answer,
+            });
         }
         Ok(self.read(uid, seq, now))
     }

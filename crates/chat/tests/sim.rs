@@ -36,7 +36,7 @@ impl Sim {
 
     fn send(&mut self, from: &Grant, to: u64, text: &str, id: &str) -> Result<bool, ChatError> {
         let uid = self.chat.authorize_post(&from.token, Some(&from.post_form_id), self.now)?;
-        let outgoing = Outgoing { to, text: text.to_owned(), msg_id: Some(id.to_owned()), client_time: None };
+        let outgoing = Outgoing { msg_id: Some(id.to_owned()), ..Outgoing::new(to, text) };
         self.chat.send(uid, outgoing, self.now).map(|s| !s.duplicate)
     }
 
@@ -65,7 +65,7 @@ fn texts(poll: &Poll) -> Vec<String> {
             .iter()
             .filter_map(|e| match e {
                 ChatEvent::Message(m) => Some(m.text.clone()),
-                ChatEvent::Typing { .. } => None,
+                ChatEvent::Typing { .. } | ChatEvent::Read { .. } => None,
             })
             .collect(),
         other => panic!("expected events, got {other:?}"),
@@ -323,4 +323,70 @@ fn wrong_passwords_slow_their_address_down_but_not_the_real_user_elsewhere() {
     assert!(matches!(throttled, Err(LoginError::Throttled { retry_after }) if retry_after == Duration::from_secs(2)));
     let stats = sim.chat.stats();
     assert_eq!((stats.failed_logins, stats.throttled_logins), (6, 2));
+}
+
+#[test]
+fn a_pull_starting_at_seq_0_starts_from_now_and_is_held_for_the_pull_hold() {
+    let config =
+        ChatConfig { hold: Duration::from_secs(55), pull_hold: Duration::from_secs(25), ..ChatConfig::default() };
+    let mut sim = Sim::new(config);
+    let (alice, bob) = (sim.login("alice"), sim.login("bob"));
+    sim.hold(&bob);
+    for n in 0..3 {
+        sim.send(&alice, BOB, &format!("old {n}"), &n.to_string()).expect("send");
+    }
+    let pull = |sticky| PollKind::Pull { sticky, partition: Some(-2) };
+    let Ok(Poll::Handshake { sticky, .. }) = sim.chat.poll(&bob.token, BOB, 0, pull(None), sim.now) else {
+        panic!("handshake first");
+    };
+    // fbchat's first pull is seq=0: it starts from now, not with old messages.
+    assert_eq!(sim.chat.poll(&bob.token, BOB, 0, pull(Some(&sticky)), sim.now), Ok(Poll::Refresh { seq: 3 }));
+    assert_eq!(
+        sim.chat.poll(&bob.token, BOB, 3, pull(Some(&sticky)), sim.now),
+        Ok(Poll::Hold { deadline: sim.now + Duration::from_secs(25) })
+    );
+    // Once under way, seq 0 means seq 0 (the oldest event kept).
+    let again = sim.chat.poll(&bob.token, BOB, 0, pull(Some(&sticky)), sim.now);
+    assert_eq!(texts(&again.expect("events")), ["old 0", "old 1", "old 2"]);
+    assert_eq!(
+        sim.poll(&bob, 3),
+        Ok(Poll::Hold { deadline: sim.now + Duration::from_secs(55) }),
+        "the 2008 channel keeps its own hold"
+    );
+}
+
+#[test]
+fn read_receipts_reach_the_partner_and_count_unread() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let (alice, bob) = (sim.login("alice"), sim.login("bob"));
+    sim.hold(&alice);
+    sim.hold(&bob);
+    sim.send(&alice, BOB, "one", "1").expect("send");
+    sim.advance(Duration::from_millis(5));
+    sim.send(&alice, BOB, "two", "2").expect("send");
+    sim.send(&bob, ALICE, "back", "3").expect("send");
+    let threads = sim.chat.threads(BOB);
+    assert_eq!(threads.len(), 1);
+    assert_eq!((threads[0].partner, threads[0].messages, threads[0].unread), (ALICE, 3, 2));
+    assert_eq!(threads[0].last.text, "back");
+    sim.wakes();
+    sim.advance(Duration::from_millis(5));
+    sim.chat.mark_read(BOB, ALICE, None, sim.now);
+    assert_eq!(sim.wakes(), [ALICE], "the partner is told");
+    assert_eq!(sim.chat.threads(BOB)[0].unread, 0);
+    let Ok(Poll::Events { events, .. }) = sim.poll(&alice, 3) else { panic!("a receipt") };
+    assert!(matches!(events[..], [ChatEvent::Read { reader: BOB, .. }]), "{events:?}");
+    sim.chat.mark_read(BOB, ALICE, None, sim.now);
+    assert!(sim.wakes().is_empty(), "reading again up to the same time says nothing");
+}
+
+#[test]
+fn offline_recipients_get_messages_where_the_dialect_allows() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let alice = sim.login("alice");
+    let uid = sim.chat.authorize_post(&alice.token, Some(&alice.post_form_id), sim.now).expect("auth");
+    let to_carol = |offline_ok| Outgoing { offline_ok, ..Outgoing::new(CAROL, "are you there?") };
+    assert_eq!(sim.chat.send(uid, to_carol(false), sim.now).map(|_| ()), Err(ChatError::DestinationNotOnline));
+    assert!(sim.chat.send(uid, to_carol(true), sim.now).is_ok());
+    assert_eq!(sim.chat.history(CAROL, ALICE).len(), 1, "waiting in Carol's inbox");
 }

@@ -5,62 +5,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use support::fbcomet;
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A CA directory of the test's own.
-fn ca_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fbcomet-cli-ca-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Starts `fbcomet ARGS --addr 127.0.0.1:0`; the process and the lines it
-/// printed until (and with) the one that starts with `until`.
-fn start(args: &[&str], until: &str) -> (Running, Vec<String>) {
-    let mut child = fbcomet()
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut lines = Vec::new();
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    loop {
-        let mut line = String::new();
-        if out.read_line(&mut line).expect("a line") == 0 {
-            panic!("ended before {until:?}: {lines:?}");
-        }
-        let done = line.starts_with(until);
-        lines.push(line.trim().to_owned());
-        if done {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in out.lines() {});
-    (Running(child), lines)
-}
-
-fn listening(lines: &[String]) -> String {
-    lines[0].strip_prefix("listening on ").expect("the first line").to_owned()
-}
-
-fn have(program: &str, args: &[&str]) -> bool {
-    Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-}
+use support::{ca_dir, fbcomet, have, listening, python, start_until as start};
 
 fn curl(ca: &str, proxy: &str, args: &[&str]) -> String {
     let out = Command::new("curl")
@@ -108,12 +56,6 @@ fn curl_logs_in_and_polls_over_https_through_the_proxy() {
     let poll = curl(&ca, &proxy, &["-b", &jar, "https://0.channel07.facebook.com/x/0/false/p_1001=-1"]);
     assert_eq!(poll, r#"for (;;);{"t":"refresh","seq":0}"#);
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// The Python to run: `FBCOMET_PYTHON` (CI points it at a venv with
-/// requests installed), else `python3`.
-fn python() -> String {
-    std::env::var("FBCOMET_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
 #[test]

@@ -6,7 +6,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::{Body, BuddyList, Envelope, ErrorCode, Event, Extra, Frame, FrameKind, Notifications, Payload, RawJson};
+use crate::{
+    Body, BuddyList, DeltaKind, Envelope, ErrorCode, Event, Extra, Frame, FrameKind, Notifications, Payload, RawJson,
+    ThreadKey,
+};
 
 /// Describes a decoded body.
 ///
@@ -53,11 +56,42 @@ pub fn describe_event(event: &Event<'_>) -> Value {
             m.insert("typing".into(), t.typing.into());
             put_extra(&mut m, "extra", &t.extra);
         }
+        Event::Delta(d) => {
+            m.insert("class".into(), d.class().into());
+            match &d.kind {
+                DeltaKind::NewMessage(nm) => {
+                    m.insert("message_id".into(), nm.message_id.as_str().into());
+                    m.insert("actor".into(), nm.actor.into());
+                    m.insert("thread".into(), thread(nm.thread));
+                    m.insert("timestamp".into(), nm.timestamp.into());
+                    put(&mut m, "offline_threading_id", nm.offline_threading_id.as_deref().map(Value::from));
+                    put(&mut m, "body", nm.body.as_deref().map(Value::from));
+                    m.insert("tags".into(), nm.tags.clone().into());
+                    m.insert("attachments".into(), nm.attachments.into());
+                }
+                DeltaKind::ReadReceipt(r) => {
+                    m.insert("reader".into(), r.reader.into());
+                    m.insert("thread".into(), thread(r.thread));
+                    m.insert("watermark_ms".into(), r.watermark_ms.into());
+                    m.insert("action_ms".into(), r.action_ms.into());
+                }
+                DeltaKind::Other { .. } => {
+                    m.insert("raw".into(), raw(&d.raw));
+                }
+            }
+        }
         Event::Unknown(u) => {
             m.insert("raw".into(), raw(&u.raw));
         }
     }
     Value::Object(m)
+}
+
+fn thread(key: ThreadKey) -> Value {
+    match key {
+        ThreadKey::User(uid) => json!({ "user": uid }),
+        ThreadKey::Group(id) => json!({ "group": id }),
+    }
 }
 
 fn frame(f: &Frame<'_>) -> Value {

@@ -8,20 +8,24 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::Result;
 use crate::body::Ctx;
+use crate::delta::{Delta, DeltaKind};
 use crate::loose::{Scalar, Shaped, ShapedVisitor, shaped, skip_seq};
 use crate::raw::{CowStr, Extra, RawJson, own, own_opt};
 
 /// One event from a channel.
 ///
-/// docs/protocol.md lists `msg` and `typ` as the events of 2008 chat; every other
-/// type (`focus_chat`, `notifications_read`, the `/pull` era's `delta`, ...)
-/// is kept whole as [`Event::Unknown`].
+/// docs/protocol.md lists `msg` and `typ` as the events of 2008 chat, and
+/// `delta` as the `/pull` era's; every other type (`focus_chat`,
+/// `notifications_read`, `m_read_receipt`, ...) is kept whole as
+/// [`Event::Unknown`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
     /// A chat message (`"type":"msg"`).
     Msg(Message<'a>),
     /// A typing notification (`"type":"typ"`).
     Typ(Typing<'a>),
+    /// A `/pull` era delta (`"type":"delta"`): new messages, read receipts.
+    Delta(Delta<'a>),
     /// Any other event type, with its raw JSON.
     Unknown(UnknownEvent<'a>),
 }
@@ -89,11 +93,23 @@ impl<'a> Event<'a> {
         match self {
             Event::Msg(_) => "msg",
             Event::Typ(_) => "typ",
+            Event::Delta(_) => "delta",
             Event::Unknown(u) => &u.kind,
         }
     }
 
-    /// The message, when this is one.
+    /// The message this event carries as `viewer` (the user whose channel
+    /// it came on) sees it: a `msg` event's, or a `NewMessage` delta's read
+    /// as one ([`NewMessage::to_message`](crate::NewMessage::to_message)).
+    pub fn message_for(&self, viewer: u64) -> Option<Cow<'_, Message<'a>>> {
+        match self {
+            Event::Msg(m) => Some(Cow::Borrowed(m)),
+            Event::Delta(d) => d.as_new_message().map(|m| Cow::Owned(m.to_message(viewer))),
+            _ => None,
+        }
+    }
+
+    /// The `msg` event's message, when this is one.
     pub fn as_message(&self) -> Option<&Message<'a>> {
         match self {
             Event::Msg(m) => Some(m),
@@ -111,6 +127,7 @@ impl<'a> Event<'a> {
         match self {
             Event::Msg(m) => Event::Msg(m.into_owned()),
             Event::Typ(t) => Event::Typ(Typing { extra: t.extra.into_owned(), ..t }),
+            Event::Delta(d) => Event::Delta(d.into_owned()),
             Event::Unknown(u) => Event::Unknown(UnknownEvent { kind: own(u.kind), raw: u.raw.into_owned() }),
         }
     }
@@ -232,6 +249,7 @@ impl Serialize for Event<'_> {
                 t.extra.serialize_into(&mut map)?;
                 map.end()
             }
+            Event::Delta(d) => d.raw.serialize(serializer),
             Event::Unknown(u) => u.raw.serialize(serializer),
         }
     }
@@ -423,6 +441,10 @@ fn build_event<'a>(f: EventFields<'a>, ctx: &mut Ctx<'a>) -> Result<Event<'a>> {
             }
             Ok(Event::Typ(Typing { from, to, typing, extra }))
         }
+        "delta" => Delta::parse(ctx.raw_here()?).map(Event::Delta).map_err(|(path, message)| {
+            let key = path.split('.').next().filter(|k| !k.is_empty()).map(|_| "delta");
+            ctx.shape(key, if path.is_empty() { message } else { format!("{path}: {message}") })
+        }),
         _ => Ok(Event::Unknown(UnknownEvent { kind, raw: ctx.raw_here()? })),
     }
 }
@@ -442,6 +464,13 @@ impl fmt::Display for Event<'_> {
         match self {
             Event::Msg(m) => write!(f, "msg {} -> {}: {:?}", m.from, m.to, m.text),
             Event::Typ(t) => write!(f, "typ {} -> {}: {}", t.from, t.to, if t.typing { "typing" } else { "stopped" }),
+            Event::Delta(d) => match &d.kind {
+                DeltaKind::NewMessage(m) => {
+                    write!(f, "delta NewMessage {} in {:?}: {:?}", m.actor, m.thread, m.body.as_deref().unwrap_or(""))
+                }
+                DeltaKind::ReadReceipt(r) => write!(f, "delta ReadReceipt by {} in {:?}", r.reader, r.thread),
+                DeltaKind::Other { class } => write!(f, "delta {class}"),
+            },
             Event::Unknown(u) => write!(f, "{} (unknown event)", u.kind),
         }
     }

@@ -55,6 +55,7 @@
 #![warn(missing_docs)]
 
 mod body;
+mod delta;
 mod describe;
 mod encode;
 mod envelope;
@@ -70,6 +71,7 @@ mod scan;
 mod stream;
 
 pub use body::{Body, decode, decode_envelope, decode_frame};
+pub use delta::{Delta, DeltaKind, MID_PREFIX, NewMessage, ReadReceipt, ThreadKey};
 pub use describe::{describe, describe_event};
 pub use encode::{Encoder, Escaping, Prefix};
 pub use envelope::{Envelope, ErrorCode, ServerError};

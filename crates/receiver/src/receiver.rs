@@ -748,7 +748,9 @@ impl Receiver {
     }
 
     fn deliver(&mut self, event: Event<'static>, seq: i64) {
-        if let Some(key) = event.as_message().and_then(message_key)
+        let message = event.message_for(self.config.uid);
+        let own_echo = message.as_ref().is_some_and(|m| m.is_own_echo(self.config.uid));
+        if let Some(key) = message.as_deref().and_then(message_key)
             && !self.dedup.insert(&key)
         {
             if let Some(gap) = &mut self.gap
@@ -760,7 +762,6 @@ impl Receiver {
             self.stats.duplicates += 1;
             return;
         }
-        let own_echo = event.as_message().is_some_and(|m| m.is_own_echo(self.config.uid));
         if own_echo && self.config.drop_own_echoes {
             self.stats.own_echoes_dropped += 1;
             return;

@@ -72,6 +72,7 @@ impl Sim {
             .map(|d| match &d.event {
                 Event::Msg(m) => format!("{}:{}", d.seq, m.text),
                 Event::Typ(t) => format!("{}:typ{}", d.seq, u8::from(t.typing)),
+                Event::Delta(delta) => format!("{}:delta {}", d.seq, delta.class()),
                 Event::Unknown(u) => format!("{}:{}", d.seq, u.kind),
             })
             .collect()

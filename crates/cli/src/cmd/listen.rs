@@ -59,6 +59,15 @@ pub(crate) fn run(args: Args) -> super::Result {
         let client = args.connect.connect(config).await?;
         let mut events = client.events()?;
         let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t.0);
+        // Once the first poll is answered, nothing sent from then on is
+        // missed: say so (on stderr, so that --json output stays events).
+        let ready = match deadline {
+            Some(at) => tokio::time::timeout_at(at, events.ready()).await.unwrap_or(false),
+            None => events.ready().await,
+        };
+        if ready {
+            eprintln!("listening as {}", client.uid());
+        }
         let mut messages = 0;
         let status = loop {
             if args.count.is_some_and(|n| messages >= n) {

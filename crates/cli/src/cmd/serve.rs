@@ -57,6 +57,11 @@ pub(crate) struct Args {
     #[arg(long, default_value = "55s", value_name = "DURATION")]
     hold: HumanDuration,
 
+    /// How long a `/pull` with nothing to deliver is held: under the 30 s
+    /// after which fbchat and the web clients gave up on a read.
+    #[arg(long, default_value = "25s", value_name = "DURATION")]
+    pull_hold: HumanDuration,
+
     /// How many events each channel keeps (a poll below them is sent to
     /// the oldest kept, and the client counts what it lost).
     #[arg(long, default_value_t = ChatConfig::default().window, value_name = "N")]
@@ -86,6 +91,7 @@ pub(crate) fn run(args: Args) -> super::Result {
     let config = EmulatorConfig {
         chat: ChatConfig {
             hold: args.hold.0,
+            pull_hold: args.pull_hold.0.min(args.hold.0),
             window: args.history,
             conversation_history: args.conversation_history,
             online_window: args.online_window.0,

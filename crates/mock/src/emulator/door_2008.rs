@@ -23,6 +23,12 @@ use crate::request::Request;
 /// serve.
 pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
     Some(match (req.method.as_str(), req.path.as_str()) {
+        // Logged in, the front page is home and the login page sends there
+        // (fbchat's isLoggedIn() asks login.php and looks for "home").
+        ("GET", "/" | "/index.php") if signed_in(emulator, req) => home(emulator, req),
+        ("GET", "/login.php") if signed_in(emulator, req) => {
+            Reply::with_status(302, "").header("location", "/home.php")
+        }
         ("GET", "/" | "/login.php" | "/index.php") => html(200, pages::login(None)),
         ("POST", "/login.php") => login(emulator, req),
         (_, "/home.php") => home(emulator, req),
@@ -61,6 +67,12 @@ fn login(emulator: &Emulator, req: &Request) -> Reply {
         .header("set-cookie", format!("xs={}; path=/{domain}; httponly", grant.token))
 }
 
+/// Whether the request carries a live login's cookie.
+fn signed_in(emulator: &Emulator, req: &Request) -> bool {
+    let token = req.cookie("xs").unwrap_or_default();
+    emulator.with_chat(|chat, now| chat.authenticate(token, now).is_ok())
+}
+
 fn home(emulator: &Emulator, req: &Request) -> Reply {
     let token = req.cookie("xs").unwrap_or_default();
     let login = emulator.with_chat(|chat, now| chat.authenticate(token, now));
@@ -89,7 +101,7 @@ type Action = fn(&Emulator, &Request, &mut ChatService, Instant, u64) -> Result<
 /// 1357004) first, then the action, all under one lock.
 fn ajax(emulator: &Emulator, req: &Request, action: Action) -> Reply {
     let token = req.cookie("xs").unwrap_or_default();
-    let form_id = req.field("post_form_id").or(req.query("post_form_id"));
+    let form_id = form_token(req);
     let answer = emulator.with_chat(|chat, now| {
         let uid = chat.authorize_post(token, form_id, now)?;
         action(emulator, req, chat, now, uid)
@@ -100,7 +112,13 @@ fn ajax(emulator: &Emulator, req: &Request, action: Action) -> Reply {
     })
 }
 
-fn param<T: std::str::FromStr>(req: &Request, name: &'static str) -> Result<T, ChatError> {
+/// The form token of a post: `post_form_id` (2008), or `fb_dtsg` (later
+/// pages, which the service issues as the same token).
+pub(super) fn form_token(req: &Request) -> Option<&str> {
+    ["post_form_id", "fb_dtsg"].into_iter().find_map(|name| req.field(name).or(req.query(name)))
+}
+
+pub(super) fn param<T: std::str::FromStr>(req: &Request, name: &'static str) -> Result<T, ChatError> {
     req.field(name).or(req.query(name)).and_then(|v| v.trim().parse().ok()).ok_or(ChatError::BadParameter(name))
 }
 
@@ -116,6 +134,7 @@ fn send(
         text: req.field("msg_text").ok_or(ChatError::BadParameter("msg_text"))?.to_owned(),
         msg_id: req.field("msg_id").map(str::to_owned),
         client_time: param(req, "client_time").ok(),
+        offline_ok: false,
     };
     chat.send(uid, outgoing, now)?;
     Ok(Payload::Empty)

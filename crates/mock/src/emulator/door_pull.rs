@@ -1,7 +1,11 @@
-//! The `/pull` front door (2013-2020): `GET /pull?channel=p_UID&seq=N&...`
-//! on `{N}-edge-chat` hosts. A pull without the sticky token of the user's
-//! last handshake gets `{"t":"lb",...}`; frames carry their `seq` and `u`;
-//! the prefix has a space after it; a hold ends in `heartbeat`.
+//! The `/pull` of the 2013-2018 front door: `GET /pull?seq=N&...` on
+//! `{N}-edge-chat` hosts, the user named by `channel=p_UID` or, as fbchat
+//! pulls, by the `c_user` cookie alone. A pull without the sticky token of
+//! the user's last handshake gets `{"t":"lb",...}`; the first pull after it
+//! at seq 0 starts from now; every answer carries the `seq` to pull next
+//! (fbchat goes back to 0 on one without); messages and read receipts are
+//! deltas, typing is `typ`; the prefix has a space after it; a hold ends in
+//! `heartbeat`.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -9,7 +13,7 @@ use std::sync::Arc;
 use fbcomet_chat::{Poll, PollKind};
 use fbcomet_codec::{Encoder, Envelope, ErrorCode, Extra, Frame, FrameKind, PollTarget, Prefix, RawJson};
 
-use super::wire::{envelope, error_code, events_of};
+use super::wire::{deltas_of, envelope, error_code};
 use super::{Emulator, HoldEnd, Polled};
 use crate::reply::Reply;
 use crate::request::Request;
@@ -18,8 +22,9 @@ use crate::request::Request;
 /// its seq.
 pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
     let target = PollTarget::Pull { query: req.query.clone() };
-    let (Some(uid), Some(seq)) = (target.uid(), target.seq()) else {
-        return Reply::text(400, "fbcomet: /pull needs channel=p_UID and seq=N\n");
+    let uid = target.uid().or_else(|| req.cookie("c_user")?.trim().parse().ok());
+    let (Some(uid), Some(seq)) = (uid, target.seq()) else {
+        return Reply::text(400, "fbcomet: /pull needs seq=N, and channel=p_UID or the c_user cookie\n");
     };
     let partition = match target.param("partition").map(|p| p.trim().parse::<i64>()) {
         None => None,
@@ -38,20 +43,20 @@ pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
             }));
         }
         Ok(Polled::Now(Poll::Refresh { seq })) => return frame_reply(&Frame::refresh(Some(seq))),
-        Ok(Polled::Now(Poll::Events { events, next, .. })) => return events_reply(emulator, uid, &events, next),
-        Ok(Polled::Now(Poll::Hold { .. })) => return frame_reply(&Frame::new(FrameKind::Heartbeat)),
+        Ok(Polled::Now(Poll::Events { events, next, .. })) => return events_reply(uid, &events, next),
+        Ok(Polled::Now(Poll::Hold { .. })) => return heartbeat(seq),
         Ok(Polled::Held(held)) => held,
     };
     let fault = emulator.poll_fault();
-    let heartbeat = || frame_reply(&Frame::new(FrameKind::Heartbeat));
+    let heartbeat = move || heartbeat(seq);
     if let Some(f) = &fault
         && !f.delivers()
     {
         return Reply { fault, ..heartbeat() };
     }
-    Emulator::hold(held, heartbeat(), move |emulator, end| {
+    Emulator::hold(held, heartbeat(), move |_, end| {
         let reply = match end {
-            HoldEnd::Events { events, next, .. } => events_reply(emulator, uid, &events, next),
+            HoldEnd::Events { events, next, .. } => events_reply(uid, &events, next),
             HoldEnd::Refresh { seq } => frame_reply(&Frame::refresh(Some(seq))),
             HoldEnd::Timeout => heartbeat(),
             HoldEnd::LoggedOut => envelope(Envelope::error(ErrorCode::NotLoggedIn)),
@@ -61,12 +66,19 @@ pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
 }
 
 /// A `msg` frame that carries the next seq and the user, as pulls did.
-fn events_reply(emulator: &Emulator, uid: u64, events: &[fbcomet_chat::ChatEvent], next: i64) -> Reply {
-    let mut frame = Frame::msg(uid, events_of(emulator, events));
+fn events_reply(uid: u64, events: &[fbcomet_chat::ChatEvent], next: i64) -> Reply {
+    let mut frame = Frame::msg(uid, deltas_of(uid, events));
     frame.seq = Some(next);
     if let Ok(u) = RawJson::from_string(uid.to_string()) {
         frame.extra.push("u", u);
     }
+    frame_reply(&frame)
+}
+
+/// Nothing came: a heartbeat, with the seq to pull again.
+fn heartbeat(seq: i64) -> Reply {
+    let mut frame = Frame::new(FrameKind::Heartbeat);
+    frame.seq = Some(seq);
     frame_reply(&frame)
 }
 

@@ -10,12 +10,16 @@
 //!
 //! - [`door_2008`]: the 2008 www pages (login.php, home.php, logout.php),
 //!   the ajax posts, and the channel poll `/x/.../p_UID=SEQ`;
-//! - [`door_pull`]: `/pull`, with its `lb` handshake.
+//! - [`door_web`] and [`door_pull`]: the 2013-2018 endpoints of fbchat and
+//!   the web clients (`/messaging/send/`, `/chat/user_info/`, the mercury
+//!   thread list, `/api/graphqlbatch/`, `/active_ping`) and `/pull`, with
+//!   its `lb` handshake and deltas.
 //!
-//! What both write alike (events, error envelopes) is in `wire`.
+//! What they write alike (events, error envelopes) is in `wire`.
 
 mod door_2008;
 mod door_pull;
+mod door_web;
 mod pages;
 mod wire;
 
@@ -46,9 +50,9 @@ pub struct EmulatorConfig {
 }
 
 impl EmulatorConfig {
-    /// The defaults with polls held for `hold`.
+    /// The defaults with polls (2008 and `/pull` alike) held for `hold`.
     pub fn with_hold(hold: Duration) -> Self {
-        Self { chat: ChatConfig { hold, ..ChatConfig::default() }, faults: None }
+        Self { chat: ChatConfig { hold, pull_hold: hold, ..ChatConfig::default() }, faults: None }
     }
 }
 
@@ -257,11 +261,13 @@ impl Emulator {
         }
         match (req.method.as_str(), req.path.as_str()) {
             (_, "/pull") => door_pull::poll(self, req),
+            (_, "/active_ping") => door_web::active_ping(self, req),
             (_, p) if p == "/x" || p.starts_with("/x/") => door_2008::poll(self, req),
             // The counters are for load tools on this machine only.
             ("GET", "/fbcomet/stats") if req.remote.is_none_or(|r| r.ip().is_loopback()) => self.stats_reply(),
             ("GET", "/fbcomet/stats") => Reply::text(403, "fbcomet: the counters are served to this machine only\n"),
-            _ => door_2008::www(self, req)
+            _ => door_web::www(self, req)
+                .or_else(|| door_2008::www(self, req))
                 .unwrap_or_else(|| Reply::text(404, format!("fbcomet: no page at {}\n", req.path))),
         }
     }

@@ -48,15 +48,25 @@ pub(crate) fn login(error: Option<&str>) -> String {
     )
 }
 
-/// home.php, with the three things clients scraped.
+/// The `client_revision` the pages name (fbchat sends it back as `__rev`).
+pub(crate) const CLIENT_REVISION: u64 = 3_496_389;
+
+/// home.php (and `/` once logged in), with what clients of each era
+/// scraped: the profile link, `post_form_id` and the channel of 2008; the
+/// `fb_dtsg` and `h` inputs and `"client_revision":N,` of 2013-2018 (the
+/// service issues one token as both `post_form_id` and `fb_dtsg`).
 pub(crate) fn home(user: &User, post_form_id: &str) -> String {
     format!(
         "{DOCTYPE}\n<html><head><title>Facebook | Home</title></head><body>\n\
          <div id=\"fb_menubar\"><a href=\"http://www.facebook.com/profile.php?id={uid}\" class=\"profile_nav_link\">Profile</a> \
          <a href=\"/logout.php\">Logout</a></div>\n\
          <input type=\"hidden\" id=\"post_form_id\" name=\"post_form_id\" value=\"{post_form_id}\" />\n\
+         <form id=\"logout_form\" method=\"post\" action=\"/logout.php\">\
+         <input type=\"hidden\" name=\"fb_dtsg\" value=\"{post_form_id}\" autocomplete=\"off\" />\
+         <input type=\"hidden\" name=\"h\" value=\"{post_form_id}\" /></form>\n\
          <h1>Welcome, {name}</h1>\n\
          <script type=\"text/javascript\">onloadRegister(function (){{window.presence = new Presence(\"{uid}\", \"{name_js}\", \"channel{channel:02}\", 0);}});</script>\n\
+         <script type=\"text/javascript\">require(\"ServerJSDefine\").handleDefines([[\"SiteData\",[],{{\"client_revision\":{CLIENT_REVISION},\"push_phase\":\"V3\"}},317]]);</script>\n\
          </body></html>\n",
         uid = user.uid,
         name = escape(&user.name),
@@ -91,8 +101,9 @@ mod tests {
     #[test]
     fn a_name_cannot_leave_its_script_string() {
         let page = home(&user("Eve</script><script>alert(1)</script>\"'\n\u{2028}"), "pfid");
-        assert_eq!(page.matches("<script").count(), 1, "{page}");
-        assert_eq!(page.matches("</script>").count(), 1, "{page}");
+        // The page's own two scripts, and no more.
+        assert_eq!(page.matches("<script").count(), 2, "{page}");
+        assert_eq!(page.matches("</script>").count(), 2, "{page}");
         assert!(
             page.contains(r#"new Presence("1666", "Eve\u003c\u002fscript\u003e\u003cscript\u003ealert(1)"#),
             "{page}"

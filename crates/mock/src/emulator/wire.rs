@@ -1,27 +1,81 @@
-//! What the 2008 channel and `/pull` write alike: the core's events as
-//! `ms` entries (messages with their names), and refusals as the error
-//! envelopes of the 2008 codes. Both doors use it; neither reaches into the
-//! other.
+//! What the front doors write alike: the core's events as `ms` entries,
+//! in the 2008 shape (`msg`, `typ`) and in the `/pull` era's (`delta`), and
+//! refusals as the error envelopes of the 2008 codes. Every door uses it;
+//! none reaches into another.
 
 use std::borrow::Cow;
 
 use fbcomet_chat::{ChatError, ChatEvent, ChatMessage};
-use fbcomet_codec::{Envelope, ErrorCode, Event, Extra, Message, Typing};
+use fbcomet_codec::{
+    Envelope, ErrorCode, Event, Extra, MID_PREFIX, Message, NewMessage, RawJson, ReadReceipt, ThreadKey, Typing,
+    UnknownEvent,
+};
 
 use super::Emulator;
 use crate::reply::Reply;
 
-/// The core's events as 2008 `ms` entries.
+/// The core's events as 2008 `ms` entries. A read receipt, which 2008
+/// clients had no use for, is the later `m_read_receipt` they skip; it
+/// still counts as an event, so seqs stay whole.
 pub(super) fn events_of(emulator: &Emulator, events: &[ChatEvent]) -> Vec<Event<'static>> {
     events
         .iter()
         .map(|event| match event {
             ChatEvent::Message(m) => Event::Msg(message(emulator, m)),
-            ChatEvent::Typing { from, to, typing } => {
-                Event::Typ(Typing { from: *from, to: *to, typing: *typing, extra: Extra::new() })
+            ChatEvent::Typing { from, to, typing } => typing_event(*from, *to, *typing),
+            ChatEvent::Read { reader, at_ms, .. } => {
+                let raw = serde_json::json!({"type": "m_read_receipt", "reader": reader, "time": at_ms}).to_string();
+                match RawJson::from_string(raw) {
+                    Ok(raw) => Event::Unknown(UnknownEvent { kind: "m_read_receipt".into(), raw }),
+                    Err(_) => typing_event(*reader, *reader, false),
+                }
             }
         })
         .collect()
+}
+
+/// The core's events as the `/pull` era wrote them for `viewer`: messages
+/// and read receipts as deltas, typing as `typ`.
+pub(super) fn deltas_of(viewer: u64, events: &[ChatEvent]) -> Vec<Event<'static>> {
+    events
+        .iter()
+        .map(|event| match event {
+            ChatEvent::Message(m) => Event::Delta(new_message(viewer, m).to_delta()),
+            ChatEvent::Typing { from, to, typing } => typing_event(*from, *to, *typing),
+            ChatEvent::Read { reader, watermark_ms, at_ms } => Event::Delta(
+                ReadReceipt {
+                    reader: *reader,
+                    thread: ThreadKey::User(*reader),
+                    watermark_ms: *watermark_ms,
+                    action_ms: *at_ms,
+                }
+                .to_delta(),
+            ),
+        })
+        .collect()
+}
+
+/// A message as a `NewMessage` delta for `viewer`.
+pub(super) fn new_message(viewer: u64, m: &ChatMessage) -> NewMessage {
+    NewMessage {
+        message_id: mid(m),
+        actor: m.from,
+        timestamp: m.time_ms,
+        thread: ThreadKey::User(m.partner_of(viewer)),
+        offline_threading_id: Some(m.msg_id.clone()),
+        tags: vec!["source:chat:web".to_owned()],
+        body: Some(m.text.clone()),
+        attachments: 0,
+    }
+}
+
+/// The `/pull` era's id of a message: `mid.$` and the sender's own id.
+pub(super) fn mid(m: &ChatMessage) -> String {
+    format!("{MID_PREFIX}{}", m.msg_id)
+}
+
+fn typing_event(from: u64, to: u64, typing: bool) -> Event<'static> {
+    Event::Typ(Typing { from, to, typing, extra: Extra::new() })
 }
 
 /// A message with its names, as the 2008 channel and history.php wrote it.
