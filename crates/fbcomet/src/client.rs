@@ -6,7 +6,7 @@ use std::time::Duration;
 use fbcomet_codec::{BuddyList, Event, Message, Presence};
 use fbcomet_http::{HttpClient, HttpConfig};
 use fbcomet_receiver::{Config as ReceiverConfig, ConfigError, Endpoint};
-use fbcomet_sender::{LoginError, RestoreError, SavedSession, Sender, SenderConfig, Sent, Session};
+use fbcomet_sender::{Dialect, LoginError, RestoreError, SavedSession, Sender, SenderConfig, Sent, Session};
 use url::Url;
 
 use crate::events::Events;
@@ -50,11 +50,19 @@ impl Error {
 /// Where the client connects and how it behaves.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Which era of the service the client speaks: the 2008 channel and
+    /// posts, or the 2013-2018 web endpoints fbchat used.
+    pub dialect: Dialect,
     /// The base of pages and posts.
     pub www: Url,
+    /// The base of the mobile site, where the web dialect logs in.
+    pub mobile: Url,
     /// The base of channel polls (`{ANY}` and `{NN}` are filled in; see
     /// [`Endpoint::Channel`]).
     pub channel_base: String,
+    /// The base of `/pull` for the web dialect (`{N}` is filled in; see
+    /// [`Endpoint::Pull`]).
+    pub pull_base: String,
     /// The HTTP client's settings (the proxy among them).
     pub http: HttpConfig,
     /// How long the server holds a poll.
@@ -79,8 +87,8 @@ impl ClientConfig {
     /// Everything on one server addressed directly, such as an fbcomet
     /// server at `http://127.0.0.1:8008`.
     pub fn new(server: Url) -> Self {
-        let channel_base = server.as_str().trim_end_matches('/').to_owned();
-        Self::with(server, channel_base, HttpConfig::default())
+        let base = server.as_str().trim_end_matches('/').to_owned();
+        Self::with(server.clone(), server, base.clone(), base, HttpConfig::default())
     }
 
     /// The real host names (`www.facebook.com`, `0.channel07.facebook.com`),
@@ -88,14 +96,37 @@ impl ClientConfig {
     /// fbcomet server without changing anything else.
     pub fn through_proxy(proxy: Url) -> Self {
         let www = Url::parse("http://www.facebook.com").unwrap_or_else(|_| proxy.clone());
+        let mobile = Url::parse("http://m.facebook.com").unwrap_or_else(|_| proxy.clone());
         let channel_base = "http://{ANY}.channel{NN}.facebook.com".to_owned();
-        Self::with(www, channel_base, HttpConfig { proxy: Some(proxy), ..HttpConfig::default() })
+        let pull_base = "https://{N}-edge-chat.facebook.com".to_owned();
+        Self::with(www, mobile, channel_base, pull_base, HttpConfig { proxy: Some(proxy), ..HttpConfig::default() })
     }
 
-    fn with(www: Url, channel_base: String, http: HttpConfig) -> Self {
+    /// The same configuration in `dialect`. Through a proxy, the web
+    /// dialect uses https, as the service did from 2013 (the proxy's CA
+    /// must be trusted: [`HttpConfig::extra_ca`]).
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        if self.http.proxy.is_some() {
+            let scheme = match dialect {
+                Dialect::Classic => "http",
+                Dialect::Web => "https",
+            };
+            for url in [&mut self.www, &mut self.mobile] {
+                // Both are http or https URLs of a host: the scheme can change.
+                let _ = url.set_scheme(scheme);
+            }
+        }
+        self
+    }
+
+    fn with(www: Url, mobile: Url, channel_base: String, pull_base: String, http: HttpConfig) -> Self {
         Self {
+            dialect: Dialect::Classic,
             www,
+            mobile,
             channel_base,
+            pull_base,
             http,
             hold: Duration::from_secs(55),
             presence_interval: Some(Duration::from_secs(180)),
@@ -113,6 +144,15 @@ impl ClientConfig {
             send_attempts: self.send_attempts,
             retry_delay: self.retry_delay,
             rng_seed: self.rng_seed,
+            dialect: self.dialect,
+        }
+    }
+
+    /// Logs in the way of the configured dialect.
+    async fn log_in(&self, http: &HttpClient, email: &str, password: &str) -> Result<Session, LoginError> {
+        match self.dialect {
+            Dialect::Classic => fbcomet_sender::login(http, &self.www, email, password).await,
+            Dialect::Web => fbcomet_sender::login_web(http, &self.mobile, &self.www, email, password).await,
         }
     }
 }
@@ -140,8 +180,8 @@ impl Client {
     /// again when the session expires).
     pub async fn login(config: ClientConfig, email: &str, password: &str) -> Result<Client, Error> {
         let http = HttpClient::new(config.http.clone());
-        let session = fbcomet_sender::login(&http, &config.www, email, password).await?;
-        tracing::info!(uid = session.uid, channel = session.channel, "logged in");
+        let session = config.log_in(&http, email, password).await?;
+        tracing::info!(uid = session.uid, channel = session.channel, dialect = ?config.dialect, "logged in");
         let sender = Sender::new(http, config.sender(), session);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -194,8 +234,7 @@ impl Client {
         let Some((email, password)) = self.credentials().clone() else {
             return Err(Error::NoCredentials);
         };
-        let session =
-            fbcomet_sender::login(self.inner.sender.http(), &self.inner.config.www, &email, &password).await?;
+        let session = self.inner.config.log_in(self.inner.sender.http(), &email, &password).await?;
         tracing::info!(uid = session.uid, "logged in again");
         self.inner.sender.set_session(session.clone());
         Ok(session)
@@ -270,10 +309,13 @@ impl Client {
     pub fn events(&self) -> Result<Events, Error> {
         let session = self.session();
         let config = &self.inner.config;
-        let endpoint = Endpoint::Channel {
-            base: config.channel_base.clone(),
-            channel: session.channel,
-            idle_segment: "false".to_owned(),
+        let endpoint = match config.dialect {
+            Dialect::Classic => Endpoint::Channel {
+                base: config.channel_base.clone(),
+                channel: session.channel,
+                idle_segment: "false".to_owned(),
+            },
+            Dialect::Web => Endpoint::Pull { base: config.pull_base.clone(), client_id: None },
         };
         let mut receiver = ReceiverConfig::new(session.uid, endpoint);
         receiver.hold = config.hold;

@@ -282,6 +282,11 @@ impl Driver {
             None => self.end("the receiver stopped".to_owned()),
             Some(Output::Event(delivery)) => match delivery.event {
                 Event::Msg(message) => self.message(message, delivery.own_echo),
+                // The web dialect's messages (other deltas go on as Other).
+                Event::Delta(ref delta) if let Some(new) = delta.as_new_message() => {
+                    let message = new.to_message(self.client.uid());
+                    self.message(message, delivery.own_echo);
+                }
                 Event::Typ(t) => {
                     let name = self.name_of(t.from).await;
                     self.pending.push(ClientEvent::Typing { from: t.from, name, typing: t.typing });

@@ -40,4 +40,4 @@ pub use client::{Client, ClientConfig, Error};
 pub use events::{ClientEvent, Events, Person};
 
 pub use fbcomet_codec::{BuddyList, Message, Presence};
-pub use fbcomet_sender::{SavedSession, Sent, Session};
+pub use fbcomet_sender::{Dialect, SavedSession, Sent, Session};

@@ -29,6 +29,14 @@ pub enum Error {
     /// stale form token, 1356003 recipient offline, ...).
     #[error("{0}")]
     Server(ServerError),
+    /// A 2013-2018 answer without what it should carry.
+    #[error("the answer from {endpoint} is not what it should be: {reason}")]
+    Answer {
+        /// The endpoint's path.
+        endpoint: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A successful envelope with a payload of the wrong kind.
     #[error("{endpoint} answered without the expected {expected} payload")]
     UnexpectedPayload {

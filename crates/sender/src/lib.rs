@@ -13,6 +13,11 @@
 //!   and history.php. Every answer is the codec's envelope: its payload, or
 //!   the server's error as data ([`Error::Server`]).
 //!
+//! - The 2013-2018 web dialect ([`Dialect::Web`]): [`login_web`] through the
+//!   mobile login form and the www front page's `fb_dtsg`; the same
+//!   [`Sender`] calls then post where fbchat posted (`/messaging/send/`,
+//!   `/ajax/messaging/typ.php`, the thread query of `/api/graphqlbatch/`).
+//!
 //! Every request goes to one configurable www base: `http://www.facebook.com`
 //! through an fbcomet server as the proxy, or the server's own address.
 //!
@@ -38,7 +43,9 @@ mod error;
 mod scrape;
 mod sender;
 mod session;
+mod web;
 
 pub use error::{Error, LoginError, RestoreError};
-pub use sender::{MAX_MESSAGE_CHARS, Sender, SenderConfig, Sent};
+pub use sender::{Dialect, MAX_MESSAGE_CHARS, Sender, SenderConfig, Sent};
 pub use session::{SavedSession, Session, login, on_www, scrape_session};
+pub use web::{THREAD_QUERY_DOC_ID, login_web, session_of_front_page};

@@ -59,6 +59,24 @@ pub(crate) fn fb_dtsg(page: &str) -> Option<String> {
     PATTERNS.iter().find_map(|p| Some(p.captures(page)?.get(1)?.as_str().to_owned()))
 }
 
+/// The value of the hidden input `name` (attributes in either order).
+pub(crate) fn input(page: &str, name: &str) -> Option<String> {
+    static INPUT: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)<input\b([^>]*)>"));
+    static NAME: LazyLock<Regex> = LazyLock::new(|| re(r#"(?i)\bname\s*=\s*["']([^"']*)["']"#));
+    static VALUE: LazyLock<Regex> = LazyLock::new(|| re(r#"(?i)\bvalue\s*=\s*["']([^"']*)["']"#));
+    INPUT.captures_iter(page).find_map(|c| {
+        let attrs = c.get(1)?.as_str();
+        (NAME.captures(attrs)?.get(1)?.as_str() == name)
+            .then(|| Some(unescape(VALUE.captures(attrs)?.get(1)?.as_str())))?
+    })
+}
+
+/// `"client_revision":N` of a 2013-2018 page's inline script.
+pub(crate) fn client_revision(page: &str) -> Option<u64> {
+    static PATTERN: LazyLock<Regex> = LazyLock::new(|| re(r#""client_revision"\s*:\s*(\d+)"#));
+    PATTERN.captures(page)?.get(1)?.as_str().parse().ok()
+}
+
 /// The first `<form>` of a page: where it posts, and its inputs with their
 /// values, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

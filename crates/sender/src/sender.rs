@@ -1,5 +1,6 @@
 //! The form posts of docs/protocol.md, section 3,, as typed calls.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,10 +12,26 @@ use url::Url;
 
 use crate::error::Error;
 use crate::session::{Session, on_www};
+use crate::web;
+
+/// How many messages a web-dialect history asks for.
+const HISTORY_LIMIT: usize = 100;
 
 /// The longest message the service took (docs/protocol.md: over 999 characters
 /// were refused).
 pub const MAX_MESSAGE_CHARS: usize = 999;
+
+/// Which era's posts a sender makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// 2008: send.php, typ.php, history.php, with `post_form_id`.
+    #[default]
+    Classic,
+    /// 2013-2018, as fbchat: `/messaging/send/`, `/ajax/messaging/typ.php`,
+    /// the thread query of `/api/graphqlbatch/`, with `fb_dtsg` and the
+    /// fields every post of the era carried.
+    Web,
+}
 
 /// How a sender behaves.
 #[derive(Debug, Clone)]
@@ -29,12 +46,14 @@ pub struct SenderConfig {
     pub retry_delay: Duration,
     /// Seed of `msg_id`; random when `None`.
     pub rng_seed: Option<u64>,
+    /// Which era's posts.
+    pub dialect: Dialect,
 }
 
 impl SenderConfig {
     /// The defaults for `www`.
     pub fn new(www: Url) -> Self {
-        Self { www, send_attempts: 3, retry_delay: Duration::from_secs(1), rng_seed: None }
+        Self { www, send_attempts: 3, retry_delay: Duration::from_secs(1), rng_seed: None, dialect: Dialect::Classic }
     }
 }
 
@@ -56,6 +75,8 @@ pub struct Sender {
     config: SenderConfig,
     session: RwLock<Session>,
     rng: Mutex<SmallRng>,
+    /// The web dialect's request counter (`__req`).
+    requests: AtomicU64,
 }
 
 impl std::fmt::Debug for Sender {
@@ -71,7 +92,7 @@ impl Sender {
             Some(seed) => SmallRng::seed_from_u64(seed),
             None => SmallRng::from_os_rng(),
         };
-        Self { http, config, session: RwLock::new(session), rng: Mutex::new(rng) }
+        Self { http, config, session: RwLock::new(session), rng: Mutex::new(rng), requests: AtomicU64::new(1) }
     }
 
     /// The session the posts carry.
@@ -105,8 +126,11 @@ impl Sender {
         if chars == 0 {
             return Err(Error::Empty);
         }
-        let msg_id = self.rng.lock().unwrap_or_else(PoisonError::into_inner).random::<u32>().to_string();
         let client_time = now_ms();
+        if self.config.dialect == Dialect::Web {
+            return self.send_web(to, text, client_time).await;
+        }
+        let msg_id = self.random().to_string();
         let session = self.session();
         let mut form = vec![
             ("msg_text", text.to_owned()),
@@ -135,6 +159,47 @@ impl Sender {
         }
     }
 
+    /// `/messaging/send/`, as fbchat: `offline_threading_id` (and
+    /// `message_id`) is the client's id, kept across tries.
+    async fn send_web(&self, to: u64, text: &str, client_time: i64) -> Result<Sent, Error> {
+        let msg_id = web::offline_threading_id(client_time, self.random());
+        let session = self.session();
+        let client_id = format!("{:x}", self.random() >> 1);
+        let threading_id = format!("<{client_time}:{}-{client_id}@mail.projektitan.com>", self.random());
+        let form: Vec<(&str, String)> = [
+            ("client", "mercury".to_owned()),
+            ("author", format!("fbid:{}", session.uid)),
+            ("timestamp", client_time.to_string()),
+            ("source", "source:chat:web".to_owned()),
+            ("offline_threading_id", msg_id.clone()),
+            ("message_id", msg_id.clone()),
+            ("threading_id", threading_id),
+            ("ephemeral_ttl_mode:", "0".to_owned()),
+            ("other_user_fbid", to.to_string()),
+            ("action_type", "ma-type:user-generated-message".to_owned()),
+            ("body", text.to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let endpoint = "/messaging/send/";
+        let attempts = self.config.send_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.post_web(endpoint, &form).await {
+                Ok(answer) => {
+                    web::sent_message_id(endpoint, &answer)?;
+                    return Ok(Sent { msg_id, client_time, attempts: attempt });
+                }
+                Err(err) if err.is_transient() && attempt < attempts => {
+                    tracing::debug!(%err, attempt, msg_id, "send failed; trying again with the same id");
+                    tokio::time::sleep(self.config.retry_delay).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
     /// presence/update.php: the buddy list, and the notifications block
     /// when `notifications` is set.
     pub async fn buddy_list(&self, notifications: bool) -> Result<Presence<'static>, Error> {
@@ -143,7 +208,7 @@ impl Sender {
             ("buddy_list", "1".to_owned()),
             ("notifications", if notifications { "1" } else { "0" }.to_owned()),
             ("force_render", "true".to_owned()),
-            ("post_form_id", session.post_form_id.clone()),
+            self.token(),
             ("user", session.uid.to_string()),
         ];
         let endpoint = "/ajax/presence/update.php";
@@ -155,7 +220,13 @@ impl Sender {
 
     /// typ.php: tells `to` that the user is typing (or stopped).
     pub async fn typing(&self, to: u64, typing: bool) -> Result<(), Error> {
-        let form = [("typ", if typing { "1" } else { "0" }.to_owned()), ("to", to.to_string()), self.token()];
+        let typ = if typing { "1" } else { "0" }.to_owned();
+        if self.config.dialect == Dialect::Web {
+            let form =
+                [("typ", typ), ("thread", to.to_string()), ("to", to.to_string()), ("source", "mercury-chat".into())];
+            return self.post_web("/ajax/messaging/typ.php", &form).await.map(drop);
+        }
+        let form = [("typ", typ), ("to", to.to_string()), self.token()];
         self.post("/ajax/chat/typ.php", &form).await.map(drop)
     }
 
@@ -182,7 +253,11 @@ impl Sender {
     /// and held polls, on an fbcomet server).
     pub async fn logout(&self) -> Result<(), Error> {
         let endpoint = "/logout.php";
-        let response = self.http.get(&on_www(&self.config.www, endpoint)).await?;
+        let mut url = on_www(&self.config.www, endpoint);
+        if let Some(h) = self.session().h {
+            url.query_pairs_mut().append_pair("ref", "mb").append_pair("h", &h);
+        }
+        let response = self.http.get(&url).await?;
         match response.status {
             200..=399 => Ok(()),
             status => Err(Error::Status { status, endpoint: endpoint.to_owned() }),
@@ -197,7 +272,7 @@ impl Sender {
         let mut url = on_www(&self.config.www, endpoint);
         url.query_pairs_mut()
             .append_pair("reason", &reason.to_string())
-            .append_pair("post_form_id", &self.session().post_form_id)
+            .append_pair(self.token().0, &self.session().post_form_id)
             .append_pair("__a", "1");
         let response = self.http.get(&url).await?;
         match decode(endpoint, &response)? {
@@ -209,6 +284,19 @@ impl Sender {
     /// history.php: the recent messages with `friend`, oldest first, to
     /// recover what a refresh dropped.
     pub async fn history(&self, friend: u64) -> Result<Vec<Event<'static>>, Error> {
+        if self.config.dialect == Dialect::Web {
+            let endpoint = "/api/graphqlbatch/";
+            let form = [
+                ("method", "GET".to_owned()),
+                ("response_format", "json".to_owned()),
+                ("queries", web::thread_query(friend, HISTORY_LIMIT)),
+            ];
+            let response = self.http.post_form(&on_www(&self.config.www, endpoint), &self.with_common(&form)).await?;
+            if response.status != 200 {
+                return Err(Error::Status { status: response.status, endpoint: endpoint.to_owned() });
+            }
+            return web::thread_messages(endpoint, &response.body, self.session().uid, friend);
+        }
         let endpoint = "/ajax/chat/history.php";
         let form = [("id", friend.to_string()), self.token()];
         match self.post(endpoint, &form).await? {
@@ -218,8 +306,30 @@ impl Sender {
         }
     }
 
+    /// The form token, under its name in the dialect.
     fn token(&self) -> (&'static str, String) {
-        ("post_form_id", self.session().post_form_id)
+        match self.config.dialect {
+            Dialect::Classic => ("post_form_id", self.session().post_form_id),
+            Dialect::Web => ("fb_dtsg", self.session().post_form_id),
+        }
+    }
+
+    fn random(&self) -> u32 {
+        self.rng.lock().unwrap_or_else(PoisonError::into_inner).random()
+    }
+
+    /// `form` and the fields every post of the web dialect carries.
+    fn with_common<'k>(&self, form: &[(&'k str, String)]) -> Vec<(&'k str, String)> {
+        let request = self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut fields = form.to_vec();
+        fields.extend(web::common_fields(&self.session(), request));
+        fields
+    }
+
+    /// A post of the web dialect; its answer's JSON.
+    async fn post_web(&self, endpoint: &str, form: &[(&str, String)]) -> Result<serde_json::Value, Error> {
+        let response = self.http.post_form(&on_www(&self.config.www, endpoint), &self.with_common(form)).await?;
+        web::answer(endpoint, &response)
     }
 
     /// Posts `form` to `endpoint` and returns the envelope's payload.

@@ -20,6 +20,12 @@ pub struct Session {
     /// `fb_dtsg`, the token of later pages, where the page had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fb_dtsg: Option<String>,
+    /// `h`, the logout token of later pages, where the page had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h: Option<String>,
+    /// `client_revision` of later pages (posted back as `__rev`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
 }
 
 /// A session written down: enough to go on without logging in again.
@@ -132,7 +138,7 @@ pub fn scrape_session(home: &str, c_user: Option<u64>) -> Result<Session, LoginE
     let uid = scrape::uid(home).or(c_user).ok_or(LoginError::NoUid)?;
     let channel = scrape::channel(home).ok_or(LoginError::NoChannel)?;
     let post_form_id = scrape::post_form_id(home).ok_or(LoginError::NoFormToken)?;
-    Ok(Session { uid, channel, post_form_id, fb_dtsg: scrape::fb_dtsg(home) })
+    Ok(Session { uid, channel, post_form_id, fb_dtsg: scrape::fb_dtsg(home), h: None, revision: None })
 }
 
 fn expect_ok(response: Response, page: &str) -> Result<Response, LoginError> {

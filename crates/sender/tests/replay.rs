@@ -236,7 +236,7 @@ async fn awkward_text_arrives_intact_and_long_text_is_refused_before_sending() {
 }
 
 fn session() -> fbcomet_sender::Session {
-    fbcomet_sender::Session { uid: 1001, channel: 7, post_form_id: PFID.into(), fb_dtsg: None }
+    fbcomet_sender::Session { uid: 1001, channel: 7, post_form_id: PFID.into(), fb_dtsg: None, h: None, revision: None }
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use fbcomet::{Client, ClientConfig, SavedSession};
+use fbcomet::{Client, ClientConfig, Dialect, SavedSession};
 use url::Url;
 
 use crate::cmd::WithContext;
@@ -42,6 +42,22 @@ pub(crate) struct ConnectArgs {
     /// Save the session here after logging in.
     #[arg(long, value_name = "FILE")]
     save_session: Option<PathBuf>,
+
+    /// Which era of the service to speak: `classic` is 2008 (login.php,
+    /// the channel poll, send.php); `web` is 2013-2018 as fbchat spoke it
+    /// (the m.facebook.com login, `/pull`, `/messaging/send/`; https
+    /// through --proxy, so give --cacert).
+    #[arg(long, value_enum, default_value_t = DialectArg::Classic)]
+    dialect: DialectArg,
+}
+
+/// `--dialect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DialectArg {
+    /// 2008: login.php, the channel poll, send.php.
+    Classic,
+    /// 2013-2018, as fbchat: m.facebook.com, /pull, /messaging/send/.
+    Web,
 }
 
 impl ConnectArgs {
@@ -50,7 +66,11 @@ impl ConnectArgs {
         let mut config = match &self.proxy {
             Some(proxy) => ClientConfig::through_proxy(proxy.clone()),
             None => ClientConfig::new(self.server.clone()),
-        };
+        }
+        .with_dialect(match self.dialect {
+            DialectArg::Classic => Dialect::Classic,
+            DialectArg::Web => Dialect::Web,
+        });
         if let Some(path) = &self.cacert {
             let pem = std::fs::read_to_string(path).context(|| path.display().to_string())?;
             config.http = config.http.trust_pem(&pem).context(|| path.display().to_string())?;
