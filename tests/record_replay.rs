@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use fbcomet::{Client, ClientConfig, ClientEvent, Events};
+use fbcomet::{Client, ClientConfig, ClientEvent, Dialect, Events};
 use fbcomet_mock::{
     EmulatorConfig, EmulatorServer, RecordServer, Recording, ReplayConfig, ReplayServer, ServerConfig, World,
 };
@@ -72,4 +72,48 @@ async fn a_recorded_emulator_session_replays_the_same_events() {
     let report = replay.shutdown().await;
     assert!(report.unused.is_empty(), "{report}");
     emulator.shutdown().await;
+}
+
+/// What fbchat sends and fbcomet's web dialect does not (or sends with
+/// values of its own): per-request counters, the fields fbchat adds to
+/// every request, and the pull parameters each client picks. The answers
+/// are what is replayed; the requests match on the rest (method, path,
+/// the login form, the sticky token and pool).
+const FBCHAT_NOISE: &[&str] = &[
+    "__req",
+    "__rev",
+    "__user",
+    "__a",
+    "ttstamp",
+    "fb_dtsg",
+    "seq",
+    "msgs_recv",
+    "channel",
+    "partition",
+    "viewer_uid",
+    "uid",
+    "state",
+    "idle",
+    "cap",
+];
+
+#[tokio::test]
+async fn fbchats_recorded_session_replays_to_fbcomets_web_dialect() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sessions/fbchat-web-listen.json");
+    let text = std::fs::read_to_string(path).expect("the fixture");
+    let recording = Recording::parse(&text, "fbchat-web-listen.json").expect("a valid session");
+    let mut replay_config = ReplayConfig::default().speed(0.0);
+    for key in FBCHAT_NOISE {
+        replay_config = replay_config.ignore(*key);
+    }
+    let replay = ReplayServer::start(recording, replay_config).await.expect("replay");
+    let config = config(&replay.url()).with_dialect(Dialect::Web);
+    let alice = Client::login(config, "alice@example.com", "alice").await.expect("the recorded login");
+    assert_eq!(alice.uid(), 1001);
+    assert!(alice.session().fb_dtsg.is_some_and(|t| !t.is_empty()), "fb_dtsg from the front page");
+    let mut events = alice.events().expect("events");
+    assert_eq!(messages(&mut events, 3).await, ["one & only", "two \"quoted\" <b>", "three \u{2603} \u{1F600}"]);
+    drop(events);
+    let report = replay.shutdown().await;
+    assert!(report.unused.is_empty(), "every exchange fbchat made was made again: {report}");
 }

@@ -580,15 +580,17 @@ impl<S: Store> ChatService<S> {
                 };
                 let user = self.store.user_mut(uid);
                 user.sticky = Some(token.clone());
-                user.sticky_fresh = true;
+                user.sticky_start = Some(user.log.next_seq());
                 return Ok(Poll::Handshake { sticky: token, pool: PULL_POOL.to_owned() });
             }
             let user = self.store.user_mut(uid);
-            let fresh = std::mem::take(&mut user.sticky_fresh);
-            if fresh && seq == 0 && user.log.next_seq() > 0 {
-                // A client starting out (fbchat's first pull is seq=0)
-                // starts from now, not from the oldest event kept.
-                return Ok(Poll::Refresh { seq: user.log.next_seq() });
+            if let Some(start) = user.sticky_start.take()
+                && (seq == -1 || (seq == 0 && start > 0))
+            {
+                // A client starting out (fbchat's first pull is seq=0,
+                // fbcomet's -1) starts where the log stood at its handshake:
+                // not at the oldest event kept, and missing nothing since.
+                return Ok(Poll::Refresh { seq: start });
             }
             return Ok(match self.read(uid, seq, now) {
                 Poll::Hold { .. } => Poll::Hold { deadline: now + self.config.pull_hold },

@@ -28,9 +28,10 @@ pub struct UserState {
     pub sent: SentIds,
     /// The `/pull` sticky token handed to this user's client, if any.
     pub sticky: Option<String>,
-    /// No pull came with that sticky token yet: a first pull at seq 0 is a
-    /// client starting out, and starts from now.
-    pub sticky_fresh: bool,
+    /// Where the log stood at the handshake, until a pull comes with that
+    /// sticky token: a first pull at seq 0 is a client starting out, and
+    /// starts from there.
+    pub sticky_start: Option<i64>,
     /// Per partner, the time (ms) up to which this user read the
     /// conversation.
     pub read_up_to: HashMap<u64, i64>,

@@ -390,3 +390,20 @@ fn offline_recipients_get_messages_where_the_dialect_allows() {
     assert!(sim.chat.send(uid, to_carol(true), sim.now).is_ok());
     assert_eq!(sim.chat.history(CAROL, ALICE).len(), 1, "waiting in Carol's inbox");
 }
+
+#[test]
+fn a_pull_starting_out_misses_nothing_sent_after_its_handshake() {
+    let mut sim = Sim::new(ChatConfig::default());
+    let (alice, bob) = (sim.login("alice"), sim.login("bob"));
+    sim.hold(&bob);
+    sim.send(&alice, BOB, "before", "1").expect("send");
+    let pull = |sticky| PollKind::Pull { sticky, partition: None };
+    let Ok(Poll::Handshake { sticky, .. }) = sim.chat.poll(&bob.token, BOB, -1, pull(None), sim.now) else {
+        panic!("handshake first");
+    };
+    sim.send(&alice, BOB, "after the handshake", "2").expect("send");
+    // fbcomet's receiver asks -1 (fbchat 0): where the log stood at the handshake.
+    assert_eq!(sim.chat.poll(&bob.token, BOB, -1, pull(Some(&sticky)), sim.now), Ok(Poll::Refresh { seq: 1 }));
+    let read = sim.chat.poll(&bob.token, BOB, 1, pull(Some(&sticky)), sim.now).expect("events");
+    assert_eq!(texts(&read), ["after the handshake"]);
+}

@@ -1,6 +1,6 @@
 //! The `/pull` era's deltas: `{"type":"delta","delta":{"class":..}}`, the
 //! shape in which the 2013-2018 service wrote new messages, read receipts
-//! and thread changes (docs/protocol.md, section 6).
+//! and thread changes (docs/protocol.md, section 5).
 //!
 //! A delta keeps its JSON whole ([`Delta::raw`]), so that encoding writes it
 //! back byte for byte; [`Delta::kind`] is the typed reading of the classes

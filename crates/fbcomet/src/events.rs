@@ -284,7 +284,10 @@ impl Driver {
                 Event::Msg(message) => self.message(message, delivery.own_echo),
                 // The web dialect's messages (other deltas go on as Other).
                 Event::Delta(ref delta) if let Some(new) = delta.as_new_message() => {
-                    let message = new.to_message(self.client.uid());
+                    // Deltas carry no names: the buddy list has them.
+                    let mut message = new.to_message(self.client.uid());
+                    message.from_name = self.name_of(message.from).await.map(Into::into);
+                    message.to_name = self.name_of(message.to).await.map(Into::into);
                     self.message(message, delivery.own_echo);
                 }
                 Event::Typ(t) => {

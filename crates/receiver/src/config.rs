@@ -90,8 +90,8 @@ pub struct Config {
     pub endpoint: Endpoint,
     /// How seq advances after frames without a `seq`.
     pub seq_policy: SeqPolicy,
-    /// The seq of the first poll: -1 for the 2008 channel (answered with a
-    /// refresh that names the real one), 0 for `/pull`, when `None`.
+    /// The seq of the first poll; when `None`, -1 (answered with a refresh
+    /// that names the real one), for the 2008 channel and `/pull` alike.
     pub start_seq: Option<i64>,
     /// How long the server holds a poll (55 s in 2008 captures, about 50 s
     /// in the `/pull` era).

@@ -344,7 +344,9 @@ impl Receiver {
         };
         let seq = config.start_seq.unwrap_or(match config.endpoint {
             Endpoint::Channel { .. } => -1,
-            Endpoint::Pull { .. } => 0,
+            // -1, as on the channel: "tell me where to start". fbchat sent
+            // 0, which the real service and fbcomet's take the same way.
+            Endpoint::Pull { .. } => -1,
         });
         let client_id = match &config.endpoint {
             Endpoint::Pull { client_id: Some(id), .. } => id.clone(),
@@ -603,8 +605,13 @@ impl Receiver {
         }
         match frame.kind {
             FrameKind::Msg { events, .. } => {
-                let base = self.seq;
                 let count = events.len() as i64;
+                // Without a position yet, a frame's own seq (the one after
+                // its events) says where its events stood.
+                let base = match frame.seq {
+                    Some(seq) if !self.positioned => seq - count,
+                    _ => self.seq,
+                };
                 for (i, event) in events.into_iter().enumerate() {
                     self.deliver(event, base + i as i64);
                 }
@@ -634,7 +641,13 @@ impl Receiver {
                     }
                 }
             }
-            FrameKind::Heartbeat => self.stats.heartbeats += 1,
+            FrameKind::Heartbeat => {
+                self.stats.heartbeats += 1;
+                // A `/pull` heartbeat names the seq to pull next.
+                if let Some(seq) = frame.seq {
+                    self.move_to(seq);
+                }
+            }
             FrameKind::Lb { sticky, pool, .. } => {
                 self.sticky = Some((sticky.into_owned(), pool.map(|p| p.into_owned())));
             }

@@ -337,7 +337,7 @@ fn lb_sticky_fields_go_on_every_later_pull_and_full_reload_drops_them() {
     let first = sim.answer(r#"for (;;); {"t":"lb","lb_info":{"sticky":"446","pool":"frc3c09_chat-proxy"}}"#);
     assert_eq!(first.url.host_str(), Some("0-edge-chat.facebook.com"));
     let q = |r: &PollRequest, k: &str| r.url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
-    assert_eq!(q(&first, "seq").as_deref(), Some("0"));
+    assert_eq!(q(&first, "seq").as_deref(), Some("-1"), "where to start: the service says");
     assert_eq!(q(&first, "sticky_token"), None);
     let second = sim.answer(r#"for (;;); {"t":"heartbeat"}"#);
     assert_eq!(q(&second, "sticky_token").as_deref(), Some("446"));
@@ -390,7 +390,7 @@ fn batched_frames_are_handled_in_order_and_unknown_frames_reported() {
         r#"for (;;); {{"t":"batched","batches":[{{"t":"lb","lb_info":{{"sticky":"7"}}}},{{"t":"msg","seq":3,"ms":[{}]}},{{"t":"heartbeat"}},{{"t":"shutdown","why":"x"}}]}}"#,
         msg("1", "inside")
     ));
-    assert_eq!(sim.texts(), ["0:inside"]);
+    assert_eq!(sim.texts(), ["2:inside"], "numbered by the frame's seq, without a position yet");
     assert_eq!(sim.rx.sticky(), Some(("7", None)));
     assert_eq!(sim.rx.stats().heartbeats, 1);
     assert!(matches!(&sim.other[..], [Output::UnknownFrame { kind, .. }] if kind == "shutdown"));

@@ -1,5 +1,5 @@
 //! The 2013-2018 web dialect: logging in through m.facebook.com and the
-//! www posts fbchat made (docs/protocol.md, section 6).
+//! www posts fbchat made (docs/protocol.md, section 5).
 //!
 //! Login: the mobile login form is fetched and posted with its hidden
 //! inputs, `email`, `pass` and `login`; success is landing on a page whose

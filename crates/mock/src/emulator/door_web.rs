@@ -1,5 +1,5 @@
 //! The 2013-2018 front door: what fbchat and the web clients of the era
-//! posted to www.facebook.com (docs/protocol.md, section 6), and
+//! posted to www.facebook.com (docs/protocol.md, section 5), and
 //! `/active_ping` on the edge-chat hosts. Its `/pull` is [`super::door_pull`].
 //!
 //! Logging in goes through the 2008 form (the m.facebook.com form is the
