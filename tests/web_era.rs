@@ -142,3 +142,45 @@ async fn a_stale_fb_dtsg_is_1357004_and_the_client_logs_in_again() {
     assert_eq!(server.emulator().stats().messages, 1);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn malformed_posts_to_the_web_door_get_the_eras_errors_not_500s() {
+    let server = EmulatorServer::start(&World::default(), EmulatorConfig::default()).await.expect("start");
+    let alice = login(&server, "alice", Dialect::Web).await;
+    let token = alice.session().post_form_id;
+    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        ("/messaging/send/", &[("other_user_fbid", "x"), ("body", "hi")], r#""error":1357005"#),
+        ("/messaging/send/", &[("thread_fbid", "77"), ("body", "hi")], r#""error":1357005"#),
+        ("/messaging/send/", &[("other_user_fbid", "1002"), ("body", "")], r#""error":1346001"#),
+        ("/messaging/send/", &[("other_user_fbid", "4242"), ("body", "who?")], r#""error":1356003"#),
+        ("/chat/user_info/", &[("ids[zz]", "1")], r#""error":1357005"#),
+        ("/chat/user_info/", &[("ids[0]", "99999"), ("ids[1]", "1002")], r#""profiles":{"1002""#),
+        ("/ajax/mercury/threadlist_info.php", &[("inbox[limit]", "-3")], r#""error":1357005"#),
+        ("/ajax/mercury/change_read_status.php", &[("ids[x]", "true")], r#""error":1357005"#),
+        ("/ajax/messaging/typ.php", &[("to", "1002"), ("typ", "banana")], r#""error":1357005"#),
+        ("/api/graphqlbatch/", &[("queries", "{not json")], r#""error":1357005"#),
+        (
+            "/api/graphqlbatch/",
+            &[(
+                "queries",
+                r#"{"q0":{"doc_id":"1","query_params":{}},"q1":{"doc_id":"1386147188135407","query_params":{"id":"1002","message_limit":99999999}}}"#,
+            )],
+            r#""error_results":1"#,
+        ),
+    ];
+    for (path, fields, expected) in cases {
+        let mut form: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        form.push(("fb_dtsg", token.clone()));
+        let url = format!("{}{path}", server.url()).parse().expect("url");
+        let response = alice.sender().http().post_form(&url, &form).await.expect("an answer");
+        let body = response.text();
+        assert_eq!(response.status, 200, "{path} {fields:?}: {body}");
+        assert!(body.contains(expected), "{path} {fields:?}: {body}");
+    }
+    // Without fb_dtsg: 1357004; without the cookie: 1357001.
+    let url = format!("{}/chat/user_info_all", server.url()).parse().expect("url");
+    let body = alice.sender().http().post_form(&url, &[("viewer", "1001".to_owned())]).await.expect("answer").text();
+    assert!(body.contains(r#""error":1357004"#), "{body}");
+    alice.send(BOB, "still serving").await.expect("send");
+    server.shutdown().await;
+}
