@@ -30,7 +30,7 @@ fn world() -> World {
         })
         .collect();
     let friendships = (1..=USERS).flat_map(|a| (a + 1..=USERS).map(move |b| (5000 + a, 5000 + b))).collect();
-    World { users, friendships }
+    World { users, friendships, pages: Vec::new() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

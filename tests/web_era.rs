@@ -143,12 +143,15 @@ async fn a_stale_fb_dtsg_is_1357004_and_the_client_logs_in_again() {
     server.shutdown().await;
 }
 
+/// A post to the web door: its path, its fields, and what the answer has.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
 #[tokio::test]
 async fn malformed_posts_to_the_web_door_get_the_eras_errors_not_500s() {
     let server = EmulatorServer::start(&World::default(), EmulatorConfig::default()).await.expect("start");
     let alice = login(&server, "alice", Dialect::Web).await;
     let token = alice.session().post_form_id;
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[Case<'_>] = &[
         ("/messaging/send/", &[("other_user_fbid", "x"), ("body", "hi")], r#""error":1357005"#),
         ("/messaging/send/", &[("thread_fbid", "77"), ("body", "hi")], r#""error":1357005"#),
         ("/messaging/send/", &[("other_user_fbid", "1002"), ("body", "")], r#""error":1346001"#),

@@ -176,7 +176,7 @@ fn world(receivers: usize) -> World {
     let mut users: Vec<User> = senders.iter().enumerate().map(|(i, &uid)| user(uid, i)).collect();
     users.extend((0..receivers).map(|i| user(100_000_000 + i as u64, i)));
     let friendships = senders.iter().flat_map(|&s| (0..receivers).map(move |i| (s, 100_000_000 + i as u64))).collect();
-    World { users, friendships }
+    World { users, friendships, pages: Vec::new() }
 }
 
 async fn held(http: &HttpClient, url: &str) -> Result<u64, String> {

@@ -43,6 +43,16 @@ pub enum ChatEvent {
         /// Started or stopped.
         typing: bool,
     },
+    /// `reader`'s client received this page's messages up to `watermark_ms`
+    /// (pages only).
+    Delivered {
+        /// Whose client.
+        reader: u64,
+        /// Received up to this time, in milliseconds since the Unix epoch.
+        watermark_ms: i64,
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: i64,
+    },
     /// `reader` read the conversation with this user up to `watermark_ms`.
     Read {
         /// Who read.

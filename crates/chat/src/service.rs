@@ -16,7 +16,7 @@ use crate::event::{ChatEvent, ChatMessage};
 use crate::log::Read;
 use crate::store::{MemoryStore, Store};
 use crate::throttle::Throttle;
-use crate::world::{User, World};
+use crate::world::{Page, User, World};
 
 /// How a poll came in: which dialect, with what it must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +188,7 @@ pub struct ChatStats {
 #[derive(Debug)]
 pub struct ChatService<S: Store = MemoryStore> {
     users: BTreeMap<u64, User>,
+    pages: BTreeMap<u64, Page>,
     friends: BTreeMap<u64, BTreeSet<u64>>,
     config: ChatConfig,
     store: S,
@@ -220,6 +221,7 @@ impl<S: Store> ChatService<S> {
         };
         Self {
             users: world.users.iter().map(|u| (u.uid, u.clone())).collect(),
+            pages: world.pages.iter().map(|p| (p.id, p.clone())).collect(),
             friends: world.friend_map(),
             next_sweep: now + sweep_period(&config),
             config,
@@ -265,6 +267,31 @@ impl<S: Store> ChatService<S> {
     /// Whether `a` and `b` are friends.
     pub fn are_friends(&self, a: u64, b: u64) -> bool {
         self.friends.get(&a).is_some_and(|f| f.contains(&b))
+    }
+
+    /// The page `id`.
+    pub fn page(&self, id: u64) -> Option<&Page> {
+        self.pages.get(&id)
+    }
+
+    /// Every page, by id.
+    pub fn pages(&self) -> impl Iterator<Item = &Page> {
+        self.pages.values()
+    }
+
+    /// The page whose access token is `token`.
+    pub fn page_by_token(&self, token: &str) -> Option<&Page> {
+        self.pages.values().find(|p| p.access_token == token)
+    }
+
+    /// Whether `from` may message (and type to) `to`: friends; any user to
+    /// a page; a page to a user who has messaged it.
+    pub fn may_message(&self, from: u64, to: u64) -> bool {
+        self.are_friends(from, to)
+            || (self.pages.contains_key(&to) && self.users.contains_key(&from))
+            || (self.pages.contains_key(&from)
+                && self.users.contains_key(&to)
+                && self.store.conversation(pair(from, to)).is_some_and(|c| c.iter().any(|m| m.from == to)))
     }
 
     /// `now` in milliseconds since the Unix epoch.
@@ -446,7 +473,9 @@ impl<S: Store> ChatService<S> {
         if text.is_empty() || text.chars().count() > self.config.max_message_chars {
             return Err(ChatError::Validation);
         }
-        if !self.are_friends(from, to) || !(offline_ok || self.is_online(to, now)) {
+        // Pages are always reachable, and reach users who are not there.
+        let page = self.pages.contains_key(&from) || self.pages.contains_key(&to);
+        if !self.may_message(from, to) || !(offline_ok || page || self.is_online(to, now)) {
             return Err(ChatError::DestinationNotOnline);
         }
         let msg_id = match msg_id {
@@ -474,9 +503,10 @@ impl<S: Store> ChatService<S> {
         Ok(Sent { message, duplicate: false })
     }
 
-    /// `from` started or stopped typing to `to`, a friend.
+    /// `from` started or stopped typing to `to` (a friend, or a page and
+    /// its user: [`may_message`](Self::may_message)).
     pub fn typing(&mut self, from: u64, to: u64, typing: bool, now: Instant) -> Result<(), ChatError> {
-        if !self.are_friends(from, to) {
+        if !self.may_message(from, to) {
             return Err(ChatError::DestinationNotOnline);
         }
         self.push(to, ChatEvent::Typing { from, to, typing });
@@ -487,7 +517,7 @@ impl<S: Store> ChatService<S> {
     /// `reader` read the conversation with `partner` up to `watermark_ms`
     /// (now, when `None`): kept for unread counts, and told to `partner`.
     pub fn mark_read(&mut self, reader: u64, partner: u64, watermark_ms: Option<i64>, now: Instant) {
-        if !self.users.contains_key(&partner) {
+        if !self.users.contains_key(&partner) && !self.pages.contains_key(&partner) {
             return;
         }
         let at_ms = self.unix_ms(now);
@@ -500,12 +530,25 @@ impl<S: Store> ChatService<S> {
         self.push(partner, ChatEvent::Read { reader, watermark_ms, at_ms });
     }
 
+    /// `reader`'s client received the messages of the page `page` up to
+    /// `watermark_ms` (now, when `None`): the page is told (its webhook's
+    /// delivery event). Between users, deliveries are not recorded.
+    pub fn mark_delivered(&mut self, reader: u64, page: u64, watermark_ms: Option<i64>, now: Instant) {
+        if !self.pages.contains_key(&page) {
+            return;
+        }
+        let at_ms = self.unix_ms(now);
+        let watermark_ms = watermark_ms.unwrap_or(at_ms).min(at_ms);
+        self.push(page, ChatEvent::Delivered { reader, watermark_ms, at_ms });
+    }
+
     /// The conversations of `uid` that have messages, the latest first.
     pub fn threads(&self, uid: u64) -> Vec<Thread> {
         let read = self.store.user(uid).map(|u| &u.read_up_to);
         let mut threads: Vec<Thread> = self
             .users
             .keys()
+            .chain(self.pages.keys())
             .filter_map(|&partner| {
                 let conversation = self.store.conversation(pair(uid, partner))?;
                 let last = conversation.back()?.clone();

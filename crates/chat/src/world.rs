@@ -26,7 +26,30 @@ pub struct User {
     pub status: Option<String>,
 }
 
-/// Users and friendships, as a world file declares them.
+/// A Messenger Platform page (2016): any user may message it, and a bot
+/// answers for it through its webhook and the Send API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// The page's id, in the same space as uids.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// The page access token the bot calls the Send API with.
+    pub access_token: String,
+    /// Where messages to the page are posted, if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// What the webhook's verification request carries as
+    /// `hub.verify_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_token: Option<String>,
+    /// The app secret webhook posts are signed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_secret: Option<String>,
+}
+
+/// Users, friendships and pages, as a world file declares them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct World {
@@ -35,6 +58,9 @@ pub struct World {
     /// Pairs of uids who are friends (both ways).
     #[serde(default)]
     pub friendships: Vec<(u64, u64)>,
+    /// Messenger Platform pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<Page>,
 }
 
 /// Why a world file was refused.
@@ -87,6 +113,7 @@ impl Default for World {
                 user(1003, "Carol", "Example", 9, Some("is away")),
             ],
             friendships: vec![(1001, 1002), (1001, 1003), (1002, 1003)],
+            pages: Vec::new(),
         }
     }
 }
@@ -122,7 +149,23 @@ impl World {
                 return Err(format!("user {}: channel {} is not from 1 to 99", user.uid, user.channel));
             }
         }
+        let mut tokens = BTreeSet::new();
+        for page in &self.pages {
+            if !uids.insert(page.id) {
+                return Err(format!("page {}: the id is a user's or another page's", page.id));
+            }
+            if page.access_token.is_empty() || !tokens.insert(page.access_token.as_str()) {
+                return Err(format!("page {}: the access_token is empty or another page's", page.id));
+            }
+            if page.webhook.is_some() && page.verify_token.is_none() {
+                return Err(format!("page {}: a webhook needs a verify_token", page.id));
+            }
+        }
+        let pages: BTreeSet<u64> = self.pages.iter().map(|p| p.id).collect();
         for (a, b) in &self.friendships {
+            if let Some(page) = [a, b].into_iter().find(|uid| pages.contains(uid)) {
+                return Err(format!("friendship ({a}, {b}) names page {page}: pages have no friends"));
+            }
             for uid in [a, b] {
                 if !uids.contains(uid) {
                     return Err(format!("friendship ({a}, {b}) names uid {uid}, who is not a user"));

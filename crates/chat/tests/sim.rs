@@ -65,7 +65,7 @@ fn texts(poll: &Poll) -> Vec<String> {
             .iter()
             .filter_map(|e| match e {
                 ChatEvent::Message(m) => Some(m.text.clone()),
-                ChatEvent::Typing { .. } | ChatEvent::Read { .. } => None,
+                ChatEvent::Typing { .. } | ChatEvent::Read { .. } | ChatEvent::Delivered { .. } => None,
             })
             .collect(),
         other => panic!("expected events, got {other:?}"),

@@ -162,11 +162,7 @@ impl ReadReceipt {
 impl<'a> Delta<'a> {
     fn from_value(kind: DeltaKind, delta: Value) -> Delta<'static> {
         let event = serde_json::json!({ "type": "delta", "delta": delta });
-        // A Value always serializes, and always to valid JSON.
-        let raw = RawJson::from_string(event.to_string())
-            .or_else(|_| RawJson::parse("{}"))
-            .unwrap_or_else(|_| unreachable!("`{{}}` is JSON"));
-        Delta { kind, raw }
+        Delta { kind, raw: RawJson::from_value(&event) }
     }
 
     /// Reads the typed part of a delta event from its raw JSON. `Err` says

@@ -29,6 +29,15 @@ impl<'a> RawJson<'a> {
         Ok(RawJson(Cow::Owned(RawValue::from_string(json)?)))
     }
 
+    /// The text of `value`.
+    pub fn from_value(value: &serde_json::Value) -> RawJson<'static> {
+        // A Value always serializes to valid JSON; `null` is never needed.
+        match serde_json::value::to_raw_value(value) {
+            Ok(raw) => RawJson(Cow::Owned(raw)),
+            Err(_) => RawJson(Cow::Borrowed(RawValue::NULL)),
+        }
+    }
+
     pub(crate) fn borrowed(raw: &'a RawValue) -> Self {
         Self(Cow::Borrowed(raw))
     }

@@ -230,6 +230,28 @@ impl HttpClient {
         self.open_form(url, form, self.default_deadline()).await?.collect().await
     }
 
+    /// POST `body` as `content_type` to `url` with `headers` besides, whole
+    /// (a JSON API, a signed webhook).
+    pub async fn post(
+        &self,
+        url: &Url,
+        content_type: &str,
+        body: impl Into<Bytes>,
+        headers: &[(&str, String)],
+    ) -> Result<Response, Error> {
+        let content_type =
+            HeaderValue::from_str(content_type).map_err(|e| Error::with_source(ErrorKind::InvalidUrl, url, e))?;
+        let mut extra = HeaderMap::new();
+        extra.insert(header::CONTENT_TYPE, content_type);
+        for (name, value) in headers {
+            let name = header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, url, e))?;
+            let value = HeaderValue::from_str(value).map_err(|e| Error::with_source(ErrorKind::InvalidUrl, url, e))?;
+            extra.append(name, value);
+        }
+        self.send("POST", url, Some(body.into()), extra, self.default_deadline()).await?.collect().await
+    }
+
     fn default_deadline(&self) -> Instant {
         Instant::now() + self.config.request_timeout
     }
@@ -238,7 +260,7 @@ impl HttpClient {
     /// the body is read from the [`Streaming`] as it arrives, all before
     /// `deadline`.
     pub async fn open(&self, method: &str, url: &Url, deadline: Instant) -> Result<Streaming, Error> {
-        self.send(method, url, None, deadline).await
+        self.send(method, url, None, HeaderMap::new(), deadline).await
     }
 
     /// POSTs `form`, form-encoded, and returns once the headers are in.
@@ -256,10 +278,19 @@ impl HttpClient {
             }
             Bytes::from(s.finish())
         };
-        self.send("POST", url, Some(body), deadline).await
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        self.send("POST", url, Some(body), headers, deadline).await
     }
 
-    async fn send(&self, method: &str, url: &Url, form: Option<Bytes>, deadline: Instant) -> Result<Streaming, Error> {
+    async fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        body: Option<Bytes>,
+        extra: HeaderMap,
+        deadline: Instant,
+    ) -> Result<Streaming, Error> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::new(ErrorKind::Unsupported("only http:// and https:// URLs"), url));
         }
@@ -269,8 +300,8 @@ impl HttpClient {
         if let Ok(ua) = HeaderValue::from_str(&self.config.user_agent) {
             headers.insert(header::USER_AGENT, ua);
         }
-        if form.is_some() {
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        for (name, value) in &extra {
+            headers.append(name, value.clone());
         }
         let cookies: Vec<String> = self.jar().get_request_values(url).map(|(n, v)| format!("{n}={v}")).collect();
         if !cookies.is_empty()
@@ -279,7 +310,7 @@ impl HttpClient {
             headers.insert(header::COOKIE, value);
         }
         let request = request
-            .body(Full::new(form.unwrap_or_default()))
+            .body(Full::new(body.unwrap_or_default()))
             .map_err(|e| Error::with_source(ErrorKind::InvalidUrl, url, e))?;
 
         let response = match tokio::time::timeout_at(deadline, self.inner.request(request)).await {

@@ -75,9 +75,9 @@ mod server;
 mod tap;
 pub mod tls;
 
-pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats};
+pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats, HookState, PageHook};
 pub use fault::{Fault, FaultAction, FaultKind, RandomFaults};
-pub use fbcomet_chat::{User, World, WorldError};
+pub use fbcomet_chat::{Page, User, World, WorldError};
 pub use matching::{ANY, DEFAULT_IGNORED, Stream, differences, host_class, stream_of};
 pub use recorder::{RecordServer, Recorder};
 pub use recording::{Chunk, Dialect, Exchange, Recording, RecordingError, RequestSpec, ResponseSpec};

@@ -15,13 +15,21 @@
 //!   thread list, `/api/graphqlbatch/`, `/active_ping`) and `/pull`, with
 //!   its `lb` handshake and deltas.
 //!
+//! - [`graph`] and [`webhook`]: the Messenger Platform (2016): the Send
+//!   API on graph.facebook.com, and each page's webhook, verified and
+//!   called with the users' messages.
+//!
 //! What they write alike (events, error envelopes) is in `wire`.
 
 mod door_2008;
 mod door_pull;
 mod door_web;
+mod graph;
 mod pages;
+mod webhook;
 mod wire;
+
+pub use webhook::{HookState, PageHook};
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -29,7 +37,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fbcomet_chat::{ChatConfig, ChatError, ChatEvent, ChatService, Output, Poll, PollKind, User, World};
+use fbcomet_chat::{ChatConfig, ChatError, ChatEvent, ChatService, Output, Page, Poll, PollKind, User, World};
 use fbcomet_codec::ChatHost;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -100,6 +108,8 @@ impl Shared {
 /// The emulated service: the [`Handler`] behind an [`EmulatorServer`].
 pub struct Emulator {
     users: BTreeMap<u64, User>,
+    pages: BTreeMap<u64, Page>,
+    hooks: Vec<Arc<webhook::PageHook>>,
     config: EmulatorConfig,
     shared: Mutex<Shared>,
 }
@@ -111,11 +121,47 @@ impl Emulator {
         let unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         let chat = ChatService::new(world, config.chat.clone(), now, unix_ms);
         let fault_rng = SmallRng::seed_from_u64(config.faults.as_ref().map_or(0, |f| f.seed));
+        let hooks = webhook::hooks(&world.pages).unwrap_or_else(|err| {
+            tracing::warn!(%err, "webhooks not called: the world's pages are not valid");
+            Vec::new()
+        });
         Arc::new(Self {
             users: world.users.iter().map(|u| (u.uid, u.clone())).collect(),
+            pages: world.pages.iter().map(|p| (p.id, p.clone())).collect(),
+            hooks,
             shared: Mutex::new(Shared { chat, wakes: HashMap::new(), fault_rng, faults: 0 }),
             config,
         })
+    }
+
+    /// The name and first name of a user or page.
+    pub fn name_of(&self, uid: u64) -> Option<(&str, &str)> {
+        match self.users.get(&uid) {
+            Some(u) => Some((&u.name, &u.first_name)),
+            None => self.pages.get(&uid).map(|p| (p.name.as_str(), p.name.as_str())),
+        }
+    }
+
+    /// The pages' webhooks.
+    pub fn page_hooks(&self) -> &[Arc<webhook::PageHook>] {
+        &self.hooks
+    }
+
+    /// Asks the webhook of page `id` to verify again; false for a page
+    /// without one.
+    pub fn verify_page(&self, id: u64) -> bool {
+        match self.hooks.iter().find(|h| h.page.id == id) {
+            Some(hook) => {
+                webhook::reverify(hook);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What wakes when `uid`'s log moves.
+    fn subscribe(&self, uid: u64) -> watch::Receiver<u64> {
+        self.lock().wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe()
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {
@@ -202,6 +248,7 @@ impl Emulator {
             };
             shared.chat.begin_hold(uid, now);
             let rx = shared.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe();
+            // (the same as `subscribe`, under the poll's lock)
             Ok(Ok((deadline, rx)))
         })?;
         let (deadline, rx) = match polled {
@@ -259,12 +306,26 @@ impl Emulator {
         {
             return Reply::text(502, format!("fbcomet serves the chat service's hosts only, not {name}\n"));
         }
+        if host == Some(ChatHost::Graph) || graph::is_send_api(&req.path) {
+            return graph::send_api(self, req);
+        }
+        let local = req.remote.is_none_or(|r| r.ip().is_loopback());
         match (req.method.as_str(), req.path.as_str()) {
+            ("POST", p) if p.starts_with("/fbcomet/pages/") && p.ends_with("/verify") => {
+                if !local {
+                    return Reply::text(403, "fbcomet: pages are verified from this machine only\n");
+                }
+                let id = p.trim_start_matches("/fbcomet/pages/").trim_end_matches("/verify");
+                match id.parse().map(|id| self.verify_page(id)) {
+                    Ok(true) => Reply::text(202, "fbcomet: verifying the webhook again\n"),
+                    _ => Reply::text(404, format!("fbcomet: no page {id} with a webhook\n")),
+                }
+            }
             (_, "/pull") => door_pull::poll(self, req),
             (_, "/active_ping") => door_web::active_ping(self, req),
             (_, p) if p == "/x" || p.starts_with("/x/") => door_2008::poll(self, req),
             // The counters are for load tools on this machine only.
-            ("GET", "/fbcomet/stats") if req.remote.is_none_or(|r| r.ip().is_loopback()) => self.stats_reply(),
+            ("GET", "/fbcomet/stats") if local => self.stats_reply(),
             ("GET", "/fbcomet/stats") => Reply::text(403, "fbcomet: the counters are served to this machine only\n"),
             _ => door_web::www(self, req)
                 .or_else(|| door_2008::www(self, req))
@@ -338,6 +399,7 @@ impl Handler for Arc<Emulator> {
 pub struct EmulatorServer {
     server: Server,
     emulator: Arc<Emulator>,
+    webhooks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl EmulatorServer {
@@ -353,9 +415,17 @@ impl EmulatorServer {
         config: EmulatorConfig,
         server: ServerConfig,
     ) -> io::Result<Self> {
+        // A webhook that is not a URL is refused before anything is served.
+        webhook::hooks(&world.pages).map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
         let emulator = Emulator::new(world, config);
         let server = Server::bind(addr, Arc::new(emulator.clone()), server).await?;
-        Ok(Self { server, emulator })
+        let http = webhook::client();
+        let webhooks = emulator
+            .hooks
+            .iter()
+            .map(|hook| tokio::spawn(webhook::run(emulator.clone(), hook.clone(), http.clone())))
+            .collect();
+        Ok(Self { server, emulator, webhooks })
     }
 
     /// The address served on.
@@ -378,8 +448,12 @@ impl EmulatorServer {
         &self.emulator
     }
 
-    /// Stops the server; every held poll is answered at once.
+    /// Stops the server; every held poll is answered at once, and the
+    /// webhooks are called no more.
     pub async fn shutdown(self) {
+        for task in &self.webhooks {
+            task.abort();
+        }
         self.server.shutdown().await;
     }
 }

@@ -23,15 +23,28 @@ pub(super) fn events_of(emulator: &Emulator, events: &[ChatEvent]) -> Vec<Event<
         .map(|event| match event {
             ChatEvent::Message(m) => Event::Msg(message(emulator, m)),
             ChatEvent::Typing { from, to, typing } => typing_event(*from, *to, *typing),
-            ChatEvent::Read { reader, at_ms, .. } => {
-                let raw = serde_json::json!({"type": "m_read_receipt", "reader": reader, "time": at_ms}).to_string();
-                match RawJson::from_string(raw) {
-                    Ok(raw) => Event::Unknown(UnknownEvent { kind: "m_read_receipt".into(), raw }),
-                    Err(_) => typing_event(*reader, *reader, false),
-                }
-            }
+            ChatEvent::Read { reader, at_ms, .. } => unknown(
+                "m_read_receipt",
+                serde_json::json!({"type": "m_read_receipt", "reader": reader, "time": at_ms}),
+            ),
+            ChatEvent::Delivered { .. } => delivered(event),
         })
         .collect()
+}
+
+/// A delivery to a page: only pages get them, and pages do not poll (their
+/// webhook does); written as the later `m_delivery` should one be read.
+fn delivered(event: &ChatEvent) -> Event<'static> {
+    let (reader, watermark) = match event {
+        ChatEvent::Delivered { reader, watermark_ms, .. } => (*reader, *watermark_ms),
+        _ => (0, 0),
+    };
+    unknown("m_delivery", serde_json::json!({"type": "m_delivery", "reader": reader, "watermark": watermark}))
+}
+
+/// An event of a type the codec keeps raw.
+fn unknown(kind: &'static str, json: serde_json::Value) -> Event<'static> {
+    Event::Unknown(UnknownEvent { kind: kind.into(), raw: RawJson::from_value(&json) })
 }
 
 /// The core's events as the `/pull` era wrote them for `viewer`: messages
@@ -51,6 +64,7 @@ pub(super) fn deltas_of(viewer: u64, events: &[ChatEvent]) -> Vec<Event<'static>
                 }
                 .to_delta(),
             ),
+            ChatEvent::Delivered { .. } => delivered(event),
         })
         .collect()
 }
@@ -80,8 +94,8 @@ fn typing_event(from: u64, to: u64, typing: bool) -> Event<'static> {
 
 /// A message with its names, as the 2008 channel and history.php wrote it.
 pub(super) fn message(emulator: &Emulator, m: &ChatMessage) -> Message<'static> {
-    let name = |uid| emulator.user(uid).map(|u| Cow::Owned(u.name.clone()));
-    let first = |uid| emulator.user(uid).map(|u| Cow::Owned(u.first_name.clone()));
+    let name = |uid| emulator.name_of(uid).map(|(name, _)| Cow::Owned(name.to_owned()));
+    let first = |uid| emulator.name_of(uid).map(|(_, first)| Cow::Owned(first.to_owned()));
     Message {
         from_name: name(m.from),
         to_name: name(m.to),
