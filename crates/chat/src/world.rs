@@ -209,4 +209,23 @@ mod tests {
         let err = World::parse(r#"{"users":[{"uid":1}]}"#, "w.json").unwrap_err();
         assert!(err.to_string().starts_with("w.json: missing field"), "{err}");
     }
+
+    #[test]
+    fn pages_are_checked() {
+        let with = |pages: &str, friendships: &str| {
+            let users = r#"[{"uid":1,"name":"A B","first_name":"A","email":"a@x","password":"a","channel":1}]"#;
+            World::parse(&format!(r#"{{"users":{users},"friendships":{friendships},"pages":{pages}}}"#), "w")
+        };
+        let page = |id: u64, token: &str| format!(r#"{{"id":{id},"name":"P","access_token":"{token}"}}"#);
+        assert_eq!(with(&format!("[{}]", page(2, "T")), "[]").unwrap().pages[0].id, 2);
+        let err = |pages: String, friendships: &str| with(&pages, friendships).unwrap_err().to_string();
+        assert!(err(format!("[{}]", page(1, "T")), "[]").contains("the id is a user's"));
+        assert!(err(format!("[{},{}]", page(2, "T"), page(3, "T")), "[]").contains("access_token"));
+        assert!(err(format!("[{}]", page(2, "")), "[]").contains("access_token"));
+        assert!(err(format!("[{}]", page(2, "T")), "[[1,2]]").contains("pages have no friends"));
+        let hook = r#"[{"id":2,"name":"P","access_token":"T","webhook":"http://127.0.0.1:5000/"}]"#;
+        assert!(err(hook.to_owned(), "[]").contains("needs a verify_token"));
+        let unknown = r#"[{"id":2,"name":"P","access_token":"T","token":"x"}]"#;
+        assert!(err(unknown.to_owned(), "[]").contains("unknown field"));
+    }
 }

@@ -407,3 +407,38 @@ fn a_pull_starting_out_misses_nothing_sent_after_its_handshake() {
     let read = sim.chat.poll(&bob.token, BOB, 1, pull(Some(&sticky)), sim.now).expect("events");
     assert_eq!(texts(&read), ["after the handshake"]);
 }
+
+#[test]
+fn any_user_messages_a_page_and_the_page_answers_only_those_who_wrote() {
+    let world = World {
+        pages: vec![fbcomet_chat::Page {
+            id: 2001,
+            name: "Roger Bot".into(),
+            access_token: "T".into(),
+            webhook: None,
+            verify_token: None,
+            app_secret: None,
+        }],
+        ..World::default()
+    };
+    let now = Instant::now();
+    let mut chat = ChatService::new(&world, ChatConfig { seed: Some(1), ..ChatConfig::default() }, now, 0);
+    assert_eq!(chat.page_by_token("T").map(|p| p.id), Some(2001));
+    // The page is no one's friend, is never online, and takes messages anyway.
+    assert!(chat.send(ALICE, Outgoing::new(2001, "hi page"), now).is_ok());
+    assert_eq!(chat.poll_output(), Some(Output::Wake { uid: 2001 }));
+    // It answers Alice (offline or not) and types to her; not Carol.
+    assert!(chat.send(2001, Outgoing::new(ALICE, "hi Alice"), now).is_ok());
+    assert!(chat.typing(2001, ALICE, true, now).is_ok());
+    assert_eq!(chat.send(2001, Outgoing::new(CAROL, "spam"), now).map(|_| ()), Err(ChatError::DestinationNotOnline));
+    assert_eq!(chat.typing(2001, CAROL, true, now), Err(ChatError::DestinationNotOnline));
+    // Deliveries reach pages only.
+    chat.mark_delivered(ALICE, 2001, None, now);
+    chat.mark_delivered(ALICE, BOB, None, now);
+    let outputs: Vec<_> = std::iter::from_fn(|| chat.poll_output()).collect();
+    assert!(
+        outputs.contains(&Output::Wake { uid: 2001 }) && !outputs.contains(&Output::Wake { uid: BOB }),
+        "{outputs:?}"
+    );
+    assert_eq!(chat.threads(ALICE)[0].partner, 2001, "the page is a thread of Alice's");
+}

@@ -239,3 +239,34 @@ fn record_finds_a_bad_out_and_a_down_upstream_at_the_start() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn serve_prints_each_pages_webhook_state_and_page_talks_to_it() {
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let world = std::env::temp_dir().join(format!("fbcomet-cli-page-world-{}.json", std::process::id()));
+    let text = format!(
+        r#"{{"users":[{{"uid":1001,"name":"Alice Example","first_name":"Alice","email":"alice@example.com","password":"alice","channel":7}}],
+            "pages":[{{"id":2001,"name":"Roger \u001b[31mBot","access_token":"PAGE_TOKEN","webhook":"http://127.0.0.1:{dead_port}/","verify_token":"VERIFY"}}]}}"#
+    );
+    std::fs::write(&world, text).expect("world");
+    let (serve, lines) =
+        support::start_until(&["serve", "--hold", "1s", "--world", &world.to_string_lossy()], "page: ");
+    let server = support::listening(&lines);
+    let page_line = lines.last().expect("the page line");
+    assert!(page_line.contains("(2001)") && page_line.contains("\\u{1b}"), "names are printed escaped: {page_line}");
+    // No bot listens: the answer never comes (exit 3), and the server says why.
+    let out = support::fbcomet()
+        .args(["page", "2001", "--server", &server, "--email", "alice@example.com", "--password", "alice"])
+        .args(["--text", "anyone?", "--timeout", "2s"])
+        .output()
+        .expect("page");
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sent to page 2001"));
+    let out = support::fbcomet().args(["page", "2001", "--verify", "--server", &server]).output().expect("verify");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = support::fbcomet().args(["page", "2999", "--verify", "--server", &server]).output().expect("verify");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no page 2999"), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(serve);
+    let _ = std::fs::remove_file(&world);
+}

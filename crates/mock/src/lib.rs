@@ -75,7 +75,7 @@ mod server;
 mod tap;
 pub mod tls;
 
-pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats, HookState, PageHook};
+pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats, HookState, PageHook, page_scoped_id};
 pub use fault::{Fault, FaultAction, FaultKind, RandomFaults};
 pub use fbcomet_chat::{Page, User, World, WorldError};
 pub use matching::{ANY, DEFAULT_IGNORED, Stream, differences, host_class, stream_of};

@@ -9,6 +9,7 @@ pub(crate) mod demo;
 pub(crate) mod har;
 pub(crate) mod input;
 pub(crate) mod listen;
+pub(crate) mod page;
 pub(crate) mod record;
 pub(crate) mod replay;
 pub(crate) mod send;

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use fbcomet_chat::ChatConfig;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 
-use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, announce, listen_error, runtime, until_stopped};
+use crate::cmd::util::{
+    FaultArgs, HumanDuration, ServerArgs, announce, clock, listen_error, printable, runtime, until_stopped,
+};
 
 /// Serve the 2008 chat service: log in, buddy lists, messages, typing.
 ///
@@ -120,7 +122,30 @@ pub(crate) fn run(args: Args) -> super::Result {
         println!("https through the proxy: CONNECT host:443, certificates from {}", ca.display());
         let users: Vec<String> = world.users.iter().map(|u| format!("{} ({})", u.email, u.uid)).collect();
         println!("users: {}", users.join(", "));
+        for page in &world.pages {
+            let webhook = page.webhook.as_deref().unwrap_or("no webhook");
+            println!(
+                "page: {} ({}), token {}, {webhook}",
+                printable(&page.name),
+                page.id,
+                printable(&page.access_token)
+            );
+        }
         io::stdout().flush()?;
+        // Each page's webhook, as its state changes.
+        for hook in server.emulator().page_hooks() {
+            let mut state = hook.state();
+            let (id, name) = (hook.page.id, printable(&hook.page.name).into_owned());
+            tokio::spawn(async move {
+                loop {
+                    let now = state.borrow_and_update().clone();
+                    println!("{} page {name} ({id}): webhook {}", clock(), printable(&now.to_string()));
+                    if state.changed().await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
         until_stopped(args.timeout).await;
         let stats = server.emulator().stats();
         if let Some(tls) = tls {

@@ -184,6 +184,10 @@ pub(crate) async fn until_stopped(timeout: Option<HumanDuration>) {
 /// Why a server could not listen on `addr`, with what to do about an
 /// address in use.
 pub(crate) fn listen_error(addr: std::net::SocketAddr, err: std::io::Error) -> super::Error {
+    if err.kind() == std::io::ErrorKind::InvalidInput {
+        // Not the address: the world (a page's webhook that is not a URL).
+        return Box::new(err);
+    }
     let what = if err.kind() == std::io::ErrorKind::AddrInUse {
         format!(
             "cannot listen on {addr}: the address is in use (another fbcomet serve?); pick another --addr, or port 0 (--addr 127.0.0.1:0) for any free one"

@@ -21,12 +21,16 @@ pub(crate) const MAX_TEXT_CHARS: usize = 2000;
 /// The most quick replies one message could carry.
 const MAX_QUICK_REPLIES: usize = 13;
 
-/// Whether `path` is the Send API's: `/me/messages`, or under a version
-/// from v2.6 to v3.x.
-pub(super) fn is_send_api(path: &str) -> bool {
-    send_api_version(path).is_some()
+/// Whether `path` is for the Graph API's door when the server is addressed
+/// directly: the Send API's path under any version (an unknown version
+/// gets the Graph API's error, not a 404).
+pub(super) fn is_graph_path(path: &str) -> bool {
+    let rest = path.strip_suffix('/').unwrap_or(path);
+    rest.ends_with("/me/messages") && (rest == "/me/messages" || rest.starts_with("/v"))
 }
 
+/// The version of a Send API path (`None` inside for `/me/messages`); `None`
+/// for other paths and for versions before v2.6 or after v3.x.
 fn send_api_version(path: &str) -> Option<Option<&str>> {
     let rest = path.strip_suffix('/').unwrap_or(path);
     if rest == "/me/messages" {
@@ -41,7 +45,7 @@ fn send_api_version(path: &str) -> Option<Option<&str>> {
 /// A page-scoped id: the id `page` knows `user` by, stable for the pair,
 /// and no other pair's (a mixing bijection of the pair, in the range of
 /// the platform's 16-digit ids).
-pub(crate) fn psid(user: u64, page: u64) -> u64 {
+pub fn psid(user: u64, page: u64) -> u64 {
     let mut z = page.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ user;
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -231,10 +235,10 @@ mod tests {
     #[test]
     fn versions_from_2_6_to_3_x_and_none() {
         for ok in ["/me/messages", "/v2.6/me/messages", "/v2.12/me/messages", "/v3.3/me/messages/"] {
-            assert!(is_send_api(ok), "{ok}");
+            assert!(send_api_version(ok).is_some(), "{ok}");
         }
         for not in ["/v2.5/me/messages", "/v4.0/me/messages", "/v2/me/messages", "/me/feed", "/vx.y/me/messages"] {
-            assert!(!is_send_api(not), "{not}");
+            assert!(send_api_version(not).is_none(), "{not}");
         }
     }
 

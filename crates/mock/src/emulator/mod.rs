@@ -24,11 +24,12 @@
 mod door_2008;
 mod door_pull;
 mod door_web;
-mod graph;
+pub(crate) mod graph;
 mod pages;
 mod webhook;
 mod wire;
 
+pub use graph::psid as page_scoped_id;
 pub use webhook::{HookState, PageHook};
 
 use std::collections::{BTreeMap, HashMap};
@@ -306,7 +307,7 @@ impl Emulator {
         {
             return Reply::text(502, format!("fbcomet serves the chat service's hosts only, not {name}\n"));
         }
-        if host == Some(ChatHost::Graph) || graph::is_send_api(&req.path) {
+        if host == Some(ChatHost::Graph) || graph::is_graph_path(&req.path) {
             return graph::send_api(self, req);
         }
         let local = req.remote.is_none_or(|r| r.ip().is_loopback());

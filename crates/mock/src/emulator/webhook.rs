@@ -199,7 +199,8 @@ async fn try_verify(hook: &PageHook, http: &HttpClient) -> Result<(), String> {
         .append_pair("hub.mode", "subscribe")
         .append_pair("hub.verify_token", hook.page.verify_token.as_deref().unwrap_or_default())
         .append_pair("hub.challenge", &challenge);
-    let response = http.get(&url).await.map_err(|e| e.to_string())?;
+    // The error names the webhook, not the query (its token and challenge).
+    let response = http.get(&url).await.map_err(|e| e.to_string().replace(url.as_str(), hook.url.as_str()))?;
     let body = response.text();
     if response.status != 200 {
         return Err(format!("HTTP {}", response.status));
