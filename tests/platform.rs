@@ -467,3 +467,48 @@ async fn wrong_send_api_calls_get_graph_errors_never_a_500() {
     assert_eq!(seen, ["by bearer", "by form", "(typing)"]);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_and_deliveries_reach_the_webhook_signed() {
+    use fbcomet_platform::bot::{WebhookConfig, serve_webhook};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let webhook = format!("http://{}/", listener.local_addr().expect("addr"));
+    let (tx, mut got) = tokio::sync::mpsc::unbounded_channel();
+    // The library's webhook server checks every post's signature.
+    let config = WebhookConfig { verify_token: "VERIFY".into(), app_secret: Some("SECRET".into()) };
+    tokio::spawn(serve_webhook(listener, config, move |event| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(event);
+        }
+    }));
+    let world = World { pages: vec![page(PAGE, "Roger Bot", "PAGE_TOKEN", &webhook, "VERIFY")], ..World::default() };
+    let server = EmulatorServer::start(&world, EmulatorConfig::default()).await.expect("start");
+    hook_state(&server, PAGE, |s| *s == HookState::Subscribed).await;
+    let bob = Client::login(client_config(&server, Dialect::Web), "bob@example.com", "bob").await.expect("bob");
+    bob.send(PAGE, "first").await.expect("send");
+    let token = bob.session().post_form_id;
+    for (path, field) in [
+        ("/ajax/mercury/delivery_receipts.php", format!("thread_ids[{PAGE}][0]")),
+        ("/ajax/mercury/change_read_status.php", format!("ids[{PAGE}]")),
+    ] {
+        let url = format!("{}{path}", server.url()).parse().expect("url");
+        let form = [(field.as_str(), "true".to_owned()), ("fb_dtsg", token.clone())];
+        let answer = bob.sender().http().post_form(&url, &form).await.expect("an answer").text();
+        assert!(!answer.contains("\"error\""), "{answer}");
+    }
+    let psid = fbcomet_mock::page_scoped_id(1002, PAGE).to_string();
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let event = timeout(Duration::from_secs(10), got.recv()).await.expect("in time").expect("open");
+        assert_eq!((event.sender.id.as_str(), event.recipient.id.as_str()), (psid.as_str(), "2001"));
+        kinds.push(match (&event.message, &event.delivery, &event.read) {
+            (Some(m), _, _) => format!("message {}", m.text.as_deref().unwrap_or_default()),
+            (_, Some(_), _) => "delivery".to_owned(),
+            (_, _, Some(_)) => "read".to_owned(),
+            _ => "other".to_owned(),
+        });
+    }
+    assert_eq!(kinds, ["message first", "delivery", "read"]);
+    server.shutdown().await;
+}

@@ -38,7 +38,8 @@ pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
         "/ajax/mercury/threadlist_info.php" => thread_list,
         "/ajax/mercury/thread_sync.php" => thread_sync,
         "/ajax/mercury/change_read_status.php" => read_status,
-        "/ajax/mercury/delivery_receipts.php" | "/ajax/mercury/mark_seen.php" => acknowledge,
+        "/ajax/mercury/delivery_receipts.php" => delivery_receipts,
+        "/ajax/mercury/mark_seen.php" => acknowledge,
         "/ajax/messaging/typ.php" => typing,
         "/api/graphqlbatch/" | "/api/graphqlbatch" => return Some(graphql(emulator, req)),
         _ => return None,
@@ -152,7 +153,25 @@ fn read_status(
     Ok(json!({}))
 }
 
-/// Delivery receipts and "mark seen": taken, nothing to record.
+/// `/ajax/mercury/delivery_receipts.php`: `thread_ids[UID][0]=..` says the
+/// messages of the thread with UID reached this client; a page is told
+/// (its webhook's delivery event).
+fn delivery_receipts(
+    _: &Emulator,
+    req: &Request,
+    chat: &mut ChatService,
+    now: Instant,
+    uid: u64,
+) -> Result<Value, ChatError> {
+    let threads: BTreeSet<u64> =
+        req.form.iter().filter_map(|(k, _)| k.strip_prefix("thread_ids[")?.split(']').next()?.parse().ok()).collect();
+    for partner in threads {
+        chat.mark_delivered(uid, partner, None, now);
+    }
+    Ok(json!({}))
+}
+
+/// "Mark seen" (the jewel): taken, nothing to record.
 fn acknowledge(_: &Emulator, _: &Request, _: &mut ChatService, _: Instant, _: u64) -> Result<Value, ChatError> {
     Ok(json!({}))
 }
@@ -173,8 +192,10 @@ fn user_info(
     }
     let profiles: Map<String, Value> = ids
         .into_iter()
-        .filter_map(|id| emulator.user(id))
-        .map(|u| (u.uid.to_string(), profile(u, chat.are_friends(uid, u.uid))))
+        .filter_map(|id| match emulator.user(id) {
+            Some(u) => Some((id.to_string(), profile(u, chat.are_friends(uid, id)))),
+            None => chat.page(id).map(|p| (id.to_string(), page_profile(id, &p.name))),
+        })
         .collect();
     Ok(json!({ "profiles": profiles }))
 }
@@ -214,6 +235,21 @@ fn profile(user: &User, friend: bool) -> Value {
     })
 }
 
+/// A page as `/chat/user_info/` described one.
+fn page_profile(id: u64, name: &str) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "firstName": name,
+        "vanity": "",
+        "thumbSrc": THUMB,
+        "uri": profile_url(id),
+        "gender": 0,
+        "type": "page",
+        "is_friend": false,
+    })
+}
+
 const THUMB: &str = "https://static.xx.fbcdn.net/rsrc.php/v3/silhouette.gif";
 
 fn profile_url(uid: u64) -> String {
@@ -244,8 +280,8 @@ fn thread_list(
     let (offset, limit) = (number("offset", 0)?, number("limit", 20)?.min(20));
     let threads: Vec<_> =
         if folder == "inbox" { chat.threads(uid).into_iter().skip(offset).take(limit).collect() } else { Vec::new() };
-    let mut participants = vec![participant(emulator.user(uid), uid, false)];
-    participants.extend(threads.iter().map(|t| participant(emulator.user(t.partner), t.partner, true)));
+    let mut participants = vec![participant(emulator, uid, false)];
+    participants.extend(threads.iter().map(|t| participant(emulator, t.partner, chat.are_friends(uid, t.partner))));
     let threads: Vec<Value> = threads
         .iter()
         .map(|t| {
@@ -276,8 +312,9 @@ fn thread_list(
     }))
 }
 
-fn participant(user: Option<&User>, uid: u64, friend: bool) -> Value {
-    let (name, short) = user.map_or((String::new(), String::new()), |u| (u.name.clone(), u.first_name.clone()));
+fn participant(emulator: &Emulator, uid: u64, friend: bool) -> Value {
+    let (name, short) = emulator.name_of(uid).unwrap_or_default();
+    let kind = if emulator.user(uid).is_some() { "user" } else { "page" };
     json!({
         "id": format!("fbid:{uid}"),
         "fbid": uid.to_string(),
@@ -288,7 +325,7 @@ fn participant(user: Option<&User>, uid: u64, friend: bool) -> Value {
         "name": name,
         "short_name": short,
         "is_friend": friend,
-        "type": "user",
+        "type": kind,
         "vanity": "",
         "is_birthday": false,
     })
