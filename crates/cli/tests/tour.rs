@@ -48,7 +48,13 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn the_readme_tour_runs() {
-    let lines = commands(include_str!("../../../README.md"));
+    // Lines that start a service in the background (`... &`) belong to
+    // the sections on fbchat and bots, which their own tests run with the
+    // foreign clients; `page` needs a bot.
+    let lines: Vec<_> = commands(include_str!("../../../README.md"))
+        .into_iter()
+        .filter(|(line, args)| !line.ends_with('&') && args[0] != "page")
+        .collect();
     let (mut server, url) = {
         let (_, serve) = lines.iter().find(|(_, a)| a[0] == "serve").expect("a serve line");
         start(serve)

@@ -3,14 +3,16 @@
 #![allow(dead_code, unreachable_pub)]
 
 /// The README's `cargo run -- ...` lines: each line's arguments (after
-/// `cargo run --`, its comment cut off), with the line itself.
+/// `cargo run --`, its comment and a trailing `&` cut off), with the line
+/// itself.
 pub fn commands(readme: &str) -> Vec<(String, Vec<String>)> {
     readme
         .lines()
         .filter(|l| l.starts_with("cargo run -- "))
         .map(|line| {
             let command = line.split("  #").next().unwrap_or(line).trim();
-            (command.to_owned(), shell_words(command.trim_start_matches("cargo run -- ")))
+            let foreground = command.strip_suffix('&').unwrap_or(command).trim();
+            (command.to_owned(), shell_words(foreground.trim_start_matches("cargo run -- ")))
         })
         .collect()
 }
