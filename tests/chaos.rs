@@ -27,10 +27,11 @@ fn world() -> World {
             password: format!("p{i}"),
             channel: i as u32,
             status: None,
+            access_token: None,
         })
         .collect();
     let friendships = (1..=USERS).flat_map(|a| (a + 1..=USERS).map(move |b| (5000 + a, 5000 + b))).collect();
-    World { users, friendships, pages: Vec::new() }
+    World { users, friendships, pages: Vec::new(), apps: Vec::new() }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

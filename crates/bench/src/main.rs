@@ -171,12 +171,13 @@ fn world(receivers: usize) -> World {
         password: "bench".to_owned(),
         channel: (uid % 99 + 1) as u32,
         status: None,
+        access_token: None,
     };
     let senders: Vec<u64> = (1..=4).map(|i| 900_000_000 + i).collect();
     let mut users: Vec<User> = senders.iter().enumerate().map(|(i, &uid)| user(uid, i)).collect();
     users.extend((0..receivers).map(|i| user(100_000_000 + i as u64, i)));
     let friendships = senders.iter().flat_map(|&s| (0..receivers).map(move |i| (s, 100_000_000 + i as u64))).collect();
-    World { users, friendships, pages: Vec::new() }
+    World { users, friendships, pages: Vec::new(), apps: Vec::new() }
 }
 
 async fn held(http: &HttpClient, url: &str) -> Result<u64, String> {

@@ -80,4 +80,4 @@ pub use service::{
     Buddy, BuddyList, ChatService, ChatStats, Outgoing, Output, PULL_POOL, Poll, PollKind, Reconnect, Sent, Thread,
 };
 pub use store::{Conversation, MemoryStore, Store, UserState};
-pub use world::{Page, User, World, WorldError};
+pub use world::{App, Page, User, World, WorldError};

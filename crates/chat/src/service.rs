@@ -16,7 +16,7 @@ use crate::event::{ChatEvent, ChatMessage};
 use crate::log::Read;
 use crate::store::{MemoryStore, Store};
 use crate::throttle::Throttle;
-use crate::world::{Page, User, World};
+use crate::world::{App, Page, User, World};
 
 /// How a poll came in: which dialect, with what it must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +189,7 @@ pub struct ChatStats {
 pub struct ChatService<S: Store = MemoryStore> {
     users: BTreeMap<u64, User>,
     pages: BTreeMap<u64, Page>,
+    apps: Vec<App>,
     friends: BTreeMap<u64, BTreeSet<u64>>,
     config: ChatConfig,
     store: S,
@@ -222,6 +223,7 @@ impl<S: Store> ChatService<S> {
         Self {
             users: world.users.iter().map(|u| (u.uid, u.clone())).collect(),
             pages: world.pages.iter().map(|p| (p.id, p.clone())).collect(),
+            apps: world.apps.clone(),
             friends: world.friend_map(),
             next_sweep: now + sweep_period(&config),
             config,
@@ -338,16 +340,57 @@ impl<S: Store> ChatService<S> {
         address: Option<IpAddr>,
         now: Instant,
     ) -> Result<Grant, LoginError> {
-        let email = email.trim().to_lowercase();
-        if let Some(retry_after) = self.throttle.wait(address, &email, now) {
+        self.login_with(email, address, now, |user| user.password == password)
+    }
+
+    /// Logs in `account` (an email, any case, or a username: see
+    /// [`User::username`]) when `check` accepts the user (a password, or a
+    /// SASL digest made with it), throttled as [`login`](Self::login) is.
+    pub fn login_with(
+        &mut self,
+        account: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+        check: impl FnOnce(&User) -> bool,
+    ) -> Result<Grant, LoginError> {
+        let account = account.trim().to_lowercase();
+        if let Some(retry_after) = self.throttle.wait(address, &account, now) {
             self.stats.throttled_logins += 1;
             return Err(LoginError::Throttled { retry_after });
         }
-        let Some(uid) =
-            self.users.values().find(|u| u.email.eq_ignore_ascii_case(&email) && u.password == password).map(|u| u.uid)
-        else {
+        let user = self
+            .users
+            .values()
+            .find(|u| u.email.eq_ignore_ascii_case(&account) || u.username().eq_ignore_ascii_case(&account));
+        let Some(uid) = user.filter(|u| check(u)).map(|u| u.uid) else {
             self.stats.failed_logins += 1;
-            self.throttle.fail(address, &email, now);
+            self.throttle.fail(address, &account, now);
+            return Err(LoginError::WrongCredentials);
+        };
+        self.throttle.succeed(address);
+        Ok(self.grant(uid, now))
+    }
+
+    /// Logs in the user whose access token is `token`, for the app
+    /// `api_key` of the world (`X-FACEBOOK-PLATFORM`), throttled per
+    /// address as wrong passwords are.
+    pub fn login_with_token(
+        &mut self,
+        api_key: &str,
+        token: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Grant, LoginError> {
+        let account = format!("app:{api_key}");
+        if let Some(retry_after) = self.throttle.wait(address, &account, now) {
+            self.stats.throttled_logins += 1;
+            return Err(LoginError::Throttled { retry_after });
+        }
+        let known_app = self.apps.iter().any(|a| a.id == api_key);
+        let user = self.users.values().find(|u| u.access_token.as_deref() == Some(token)).map(|u| u.uid);
+        let Some(uid) = user.filter(|_| known_app && !token.is_empty()) else {
+            self.stats.failed_logins += 1;
+            self.throttle.fail(address, &account, now);
             return Err(LoginError::WrongCredentials);
         };
         self.throttle.succeed(address);

@@ -24,6 +24,27 @@ pub struct User {
     /// The status line, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The user's access token for apps (XMPP's `X-FACEBOOK-PLATFORM`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+}
+
+impl User {
+    /// The name XMPP's `DIGEST-MD5` and `PLAIN` take besides the email:
+    /// the email's part before the `@`.
+    pub fn username(&self) -> &str {
+        self.email.split('@').next().unwrap_or(&self.email)
+    }
+}
+
+/// An app (2010-2015): what `X-FACEBOOK-PLATFORM` logins name as `api_key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    /// The app's id, the `api_key` of its logins.
+    pub id: String,
+    /// Its secret.
+    pub secret: String,
 }
 
 /// A Messenger Platform page (2016): any user may message it, and a bot
@@ -61,6 +82,9 @@ pub struct World {
     /// Messenger Platform pages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<Page>,
+    /// Apps whose users' access tokens log in to XMPP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<App>,
 }
 
 /// Why a world file was refused.
@@ -95,7 +119,8 @@ pub enum WorldError {
 
 impl Default for World {
     /// Alice (1001), Bob (1002) and Carol (1003), all friends of each other;
-    /// each logs in with `NAME@example.com` and the password `name`.
+    /// each logs in with `NAME@example.com` and the password `name`, or over
+    /// XMPP with the app `fbcomet-app` and the access token `name-token`.
     fn default() -> Self {
         let user = |uid, first: &str, last: &str, channel, status: Option<&str>| User {
             uid,
@@ -105,6 +130,7 @@ impl Default for World {
             password: first.to_lowercase(),
             channel,
             status: status.map(str::to_owned),
+            access_token: Some(format!("{}-token", first.to_lowercase())),
         };
         World {
             users: vec![
@@ -114,6 +140,7 @@ impl Default for World {
             ],
             friendships: vec![(1001, 1002), (1001, 1003), (1002, 1003)],
             pages: Vec::new(),
+            apps: vec![App { id: "fbcomet-app".to_owned(), secret: "fbcomet-secret".to_owned() }],
         }
     }
 }
@@ -150,6 +177,17 @@ impl World {
             }
         }
         let mut tokens = BTreeSet::new();
+        for user in &self.users {
+            if let Some(token) = &user.access_token
+                && (token.is_empty() || !tokens.insert(token.as_str()))
+            {
+                return Err(format!("user {}: the access_token is empty or another's", user.uid));
+            }
+        }
+        let mut apps = BTreeSet::new();
+        if let Some(app) = self.apps.iter().find(|a| a.id.is_empty() || !apps.insert(a.id.as_str())) {
+            return Err(format!("app {:?}: the id is empty or appears twice", app.id));
+        }
         for page in &self.pages {
             if !uids.insert(page.id) {
                 return Err(format!("page {}: the id is a user's or another page's", page.id));

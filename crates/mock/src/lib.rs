@@ -74,6 +74,7 @@ mod request;
 mod server;
 mod tap;
 pub mod tls;
+pub mod xmpp;
 
 pub use emulator::{Emulator, EmulatorConfig, EmulatorServer, EmulatorStats, HookState, PageHook, page_scoped_id};
 pub use fault::{Fault, FaultAction, FaultKind, RandomFaults};

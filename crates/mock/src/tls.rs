@@ -221,13 +221,22 @@ impl Authority {
     /// client asks for, a certificate from this CA (`localhost` and the
     /// loopback addresses when the client names none). HTTP/1.1.
     pub fn server_config(self: &Arc<Self>) -> Arc<rustls::ServerConfig> {
+        self.config_with_alpn(vec![b"http/1.1".to_vec()])
+    }
+
+    /// The same without ALPN, for XMPP's STARTTLS.
+    pub fn xmpp_server_config(self: &Arc<Self>) -> Arc<rustls::ServerConfig> {
+        self.config_with_alpn(Vec::new())
+    }
+
+    fn config_with_alpn(self: &Arc<Self>, alpn: Vec<Vec<u8>>) -> Arc<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap_or_else(|_| unreachable_protocols())
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(Resolver(self.clone())));
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.alpn_protocols = alpn;
         Arc::new(config)
     }
 }

@@ -476,6 +476,7 @@ mod tests {
             password: "a".into(),
             channel: 1,
             status: None,
+            access_token: None,
         };
         let page = pages::home(&user, "tok");
         assert!(page.contains(r#"name="fb_dtsg" value="tok""#), "{page}");

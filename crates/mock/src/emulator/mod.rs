@@ -161,7 +161,7 @@ impl Emulator {
     }
 
     /// What wakes when `uid`'s log moves.
-    fn subscribe(&self, uid: u64) -> watch::Receiver<u64> {
+    pub(crate) fn subscribe(&self, uid: u64) -> watch::Receiver<u64> {
         self.lock().wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe()
     }
 

@@ -95,6 +95,7 @@ mod tests {
             password: "eve".to_owned(),
             channel: 6,
             status: None,
+            access_token: None,
         }
     }
 

@@ -1,0 +1,750 @@
+//! The XMPP front door (2010-2015): chat.facebook.com:5222 on the same chat
+//! core as the other doors.
+//!
+//! A connection goes: stream header and features (STARTTLS when the server
+//! has a CA, never required; SASL `X-FACEBOOK-PLATFORM`, `DIGEST-MD5`,
+//! `PLAIN`), authentication, a restarted stream with resource binding and
+//! session, then chat: the roster is the friend list with names in one
+//! group; presence goes both ways (available, `away` for idle, unavailable
+//! when a friend leaves every door); messages of type chat go both ways
+//! with chat states (XEP-0085) mapped to and from typing; vCards give
+//! names; pings (XEP-0199) are answered; any other iq gets
+//! `service-unavailable`. Users are `-UID@chat.facebook.com` (`UID@` is
+//! taken too). A stanza whose `from` is not the user is a stream error.
+//! See [`stream`] for the bounds of what is read.
+
+mod sasl;
+pub mod stream;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fbcomet_chat::{ChatEvent, LoginError, Outgoing, Poll};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::emulator::Emulator;
+use stream::{Element, Item, Limits, StanzaReader, StreamError};
+
+/// The domain of the service's JIDs.
+pub const DOMAIN: &str = "chat.facebook.com";
+
+const NS_STREAM: &str = "http://etherx.jabber.org/streams";
+const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
+const NS_STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+const NS_STREAMS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+const NS_CHATSTATES: &str = "http://jabber.org/protocol/chatstates";
+
+/// How the XMPP door behaves.
+#[derive(Debug, Clone)]
+pub struct XmppConfig {
+    /// The bounds of a stream.
+    pub limits: Limits,
+    /// STARTTLS with these certificates (a certificate for
+    /// chat.facebook.com from fbcomet's CA); none offered when `None`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// How often friends' presence is compared with what the client was
+    /// last told.
+    pub presence_every: Duration,
+}
+
+impl Default for XmppConfig {
+    fn default() -> Self {
+        Self { limits: Limits::default(), tls: None, presence_every: Duration::from_secs(1) }
+    }
+}
+
+/// The XMPP door, listening.
+pub struct XmppServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl XmppServer {
+    /// Listens on `addr` for `emulator`'s users.
+    pub async fn bind(addr: SocketAddr, emulator: Arc<Emulator>, config: XmppConfig) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let config = Arc::new(config);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, peer)) = listener.accept().await else { continue };
+                let (emulator, config) = (emulator.clone(), config.clone());
+                tokio::spawn(async move {
+                    if let Err(err) = serve(tcp, peer, emulator, config).await {
+                        tracing::debug!(%peer, %err, "xmpp connection ended");
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, task })
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops listening (connections under way end with the process).
+    pub fn shutdown(self) {
+        self.task.abort();
+    }
+}
+
+/// A connection's transport, plain or TLS.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Transport for T {}
+type Io = Box<dyn Transport>;
+
+/// Writes to the client.
+struct Out(WriteHalf<Io>);
+
+impl Out {
+    async fn send(&mut self, xml: &str) -> io::Result<()> {
+        self.0.write_all(xml.as_bytes()).await?;
+        self.0.flush().await
+    }
+
+    async fn element(&mut self, element: &Element) -> io::Result<()> {
+        self.send(&element.to_xml()).await
+    }
+
+    /// A stream error, and the stream's end.
+    async fn stream_error(&mut self, condition: &str, text: &str) -> io::Result<()> {
+        let error = Element::new("stream:error")
+            .child(Element::new(condition).attr("xmlns", NS_STREAMS))
+            .child(Element::new("text").attr("xmlns", NS_STREAMS).attr("xml:lang", "en").text(text));
+        self.send(&format!("{}</stream:stream>", error.to_xml())).await?;
+        self.0.shutdown().await
+    }
+}
+
+fn header(id: &str) -> String {
+    format!(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='{NS_STREAM}' \
+         id='{id}' from='{DOMAIN}' version='1.0' xml:lang='en'>"
+    )
+}
+
+fn random_id() -> String {
+    format!("{:016x}", SmallRng::from_os_rng().random::<u64>())
+}
+
+/// A connection, from its first byte to its last.
+async fn serve(tcp: TcpStream, peer: SocketAddr, emulator: Arc<Emulator>, config: Arc<XmppConfig>) -> io::Result<()> {
+    let _ = tcp.set_nodelay(true);
+    let mut io: Io = Box::new(tcp);
+    let mut secure = false;
+    // Until authenticated: STARTTLS restarts the stream on a new transport.
+    let (reader, mut out, grant) = loop {
+        let (rd, wr) = tokio::io::split(io);
+        let mut reader = StanzaReader::new(rd, config.limits);
+        let mut out = Out(wr);
+        match authenticate(&mut reader, &mut out, peer, &emulator, &config, secure).await {
+            Ok(Authenticated::Yes(grant)) => break (reader, out, grant),
+            Ok(Authenticated::StartTls) => {
+                let Some(tls) = config.tls.clone() else { return Ok(()) };
+                let plain = reader.into_inner().unsplit(out.0);
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+                let tls_stream = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(plain))
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake"))??;
+                io = Box::new(tls_stream);
+                secure = true;
+            }
+            Ok(Authenticated::No) => return Ok(()),
+            Err(err) => return finish(&mut out, err).await,
+        }
+    };
+    let session = Session::new(emulator, grant.uid, grant.token);
+    let result = session.run(reader, &mut out, &config).await;
+    match result {
+        Ok(()) => {
+            let _ = out.send("</stream:stream>").await;
+            Ok(())
+        }
+        Err(err) => finish(&mut out, err).await,
+    }
+}
+
+async fn finish(out: &mut Out, err: StreamError) -> io::Result<()> {
+    match err.condition {
+        Some(condition) => {
+            tracing::debug!(condition, text = %err.text, "xmpp stream error");
+            out.stream_error(condition, &err.text).await
+        }
+        None => Ok(()),
+    }
+}
+
+enum Authenticated {
+    Yes(fbcomet_chat::Grant),
+    StartTls,
+    No,
+}
+
+fn io_gone(err: io::Error) -> StreamError {
+    StreamError { condition: None, text: err.to_string() }
+}
+
+fn stream_err(condition: &'static str, text: impl Into<String>) -> StreamError {
+    StreamError { condition: Some(condition), text: text.into() }
+}
+
+/// The stream until SASL succeeds (or the client asks for TLS).
+async fn authenticate(
+    reader: &mut StanzaReader<ReadHalf<Io>>,
+    out: &mut Out,
+    peer: SocketAddr,
+    emulator: &Emulator,
+    config: &XmppConfig,
+    secure: bool,
+) -> Result<Authenticated, StreamError> {
+    expect_open(reader).await?;
+    out.send(&header(&random_id())).await.map_err(io_gone)?;
+    let mut features = Element::new("stream:features");
+    if config.tls.is_some() && !secure {
+        features = features.child(Element::new("starttls").attr("xmlns", NS_TLS));
+    }
+    let mut mechanisms = Element::new("mechanisms").attr("xmlns", NS_SASL);
+    for m in sasl::MECHANISMS {
+        mechanisms = mechanisms.child(Element::new("mechanism").text(m));
+    }
+    out.element(&features.child(mechanisms)).await.map_err(io_gone)?;
+    loop {
+        let stanza = match reader.next().await? {
+            Item::Stanza(s) => s,
+            Item::Close => return Ok(Authenticated::No),
+            Item::Open(_) => return Err(stream_err("invalid-xml", "a second stream header before authentication")),
+        };
+        match stanza.local() {
+            "starttls" if config.tls.is_some() && !secure => {
+                out.element(&Element::new("proceed").attr("xmlns", NS_TLS)).await.map_err(io_gone)?;
+                return Ok(Authenticated::StartTls);
+            }
+            "auth" => {
+                let mechanism = stanza.get("mechanism").unwrap_or_default().to_owned();
+                match sasl_exchange(reader, out, &mechanism, &stanza.text, peer, emulator).await? {
+                    Some(grant) => {
+                        out.element(&Element::new("success").attr("xmlns", NS_SASL)).await.map_err(io_gone)?;
+                        return Ok(Authenticated::Yes(grant));
+                    }
+                    None => continue,
+                }
+            }
+            other => return Err(stream_err("not-authorized", format!("<{other}> before authentication"))),
+        }
+    }
+}
+
+async fn expect_open(reader: &mut StanzaReader<ReadHalf<Io>>) -> Result<(), StreamError> {
+    match reader.next().await? {
+        Item::Open(header) => {
+            if header.get("to").is_some_and(|to| !to.eq_ignore_ascii_case(DOMAIN)) {
+                return Err(stream_err("host-unknown", format!("this service is {DOMAIN}")));
+            }
+            Ok(())
+        }
+        _ => Err(stream_err("invalid-xml", "a stream must start with its header")),
+    }
+}
+
+/// One SASL attempt: `Some(grant)` on success; `None` after a `<failure>`
+/// was sent (the client may try again).
+async fn sasl_exchange(
+    reader: &mut StanzaReader<ReadHalf<Io>>,
+    out: &mut Out,
+    mechanism: &str,
+    initial: &str,
+    peer: SocketAddr,
+    emulator: &Emulator,
+) -> Result<Option<fbcomet_chat::Grant>, StreamError> {
+    let address = Some(peer.ip());
+    let failure =
+        |condition: &str| Element::new("failure").attr("xmlns", NS_SASL).child(Element::new(condition)).to_xml();
+    let login = |result: Result<fbcomet_chat::Grant, LoginError>| match result {
+        Ok(grant) => Ok(grant),
+        Err(LoginError::Throttled { .. }) => Err("temporary-auth-failure"),
+        Err(_) => Err("not-authorized"),
+    };
+    let outcome: Result<fbcomet_chat::Grant, &str> = match mechanism {
+        "PLAIN" => match sasl::decode(initial).as_deref().and_then(sasl::plain) {
+            Some((account, password)) => login(
+                emulator.with_chat(|chat, now| chat.login_with(&account, address, now, |u| u.password == password)),
+            ),
+            None => Err("malformed-request"),
+        },
+        "X-FACEBOOK-PLATFORM" => {
+            let nonce = random_id();
+            let payload = challenge(reader, out, &sasl::facebook_challenge(&nonce)).await?;
+            match payload.map(|p| sasl::facebook_response(&p, &nonce)) {
+                Some(Ok((api_key, token))) => {
+                    login(emulator.with_chat(|chat, now| chat.login_with_token(&api_key, &token, address, now)))
+                }
+                Some(Err(why)) => {
+                    tracing::debug!(why, "X-FACEBOOK-PLATFORM refused");
+                    Err("not-authorized")
+                }
+                None => Err("aborted"),
+            }
+        }
+        "DIGEST-MD5" => {
+            let nonce = random_id();
+            let payload = challenge(reader, out, &sasl::digest_challenge(&nonce)).await?;
+            match payload.map(|p| sasl::digest_response(&p, &nonce)) {
+                Some(Ok(response)) => {
+                    let mut rspauth = None;
+                    let result = emulator.with_chat(|chat, now| {
+                        chat.login_with(&response.username, address, now, |u| {
+                            let ok = response.made_with(&u.password);
+                            if ok {
+                                rspauth = Some(response.rspauth(&u.password));
+                            }
+                            ok
+                        })
+                    });
+                    match (login(result), rspauth) {
+                        (Ok(grant), Some(rspauth)) => match challenge(reader, out, &rspauth).await? {
+                            Some(_) => Ok(grant),
+                            None => {
+                                emulator.with_chat(|chat, now| chat.logout(&grant.token, now));
+                                Err("aborted")
+                            }
+                        },
+                        (Err(condition), _) => Err(condition),
+                        (Ok(grant), None) => {
+                            emulator.with_chat(|chat, now| chat.logout(&grant.token, now));
+                            Err("not-authorized")
+                        }
+                    }
+                }
+                Some(Err(why)) => {
+                    tracing::debug!(why, "DIGEST-MD5 refused");
+                    Err("malformed-request")
+                }
+                None => Err("aborted"),
+            }
+        }
+        _ => Err("invalid-mechanism"),
+    };
+    match outcome {
+        Ok(grant) => Ok(Some(grant)),
+        Err(condition) => {
+            out.send(&failure(condition)).await.map_err(io_gone)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Sends a challenge; the response's payload, or `None` for `<abort/>`.
+async fn challenge(
+    reader: &mut StanzaReader<ReadHalf<Io>>,
+    out: &mut Out,
+    text: &str,
+) -> Result<Option<Vec<u8>>, StreamError> {
+    let element = Element::new("challenge").attr("xmlns", NS_SASL).text(sasl::encode(text.as_bytes()));
+    out.element(&element).await.map_err(io_gone)?;
+    match reader.next().await? {
+        Item::Stanza(s) if s.local() == "response" => {
+            sasl::decode(&s.text).map(Some).ok_or_else(|| stream_err("bad-format", "a response that is not base64"))
+        }
+        Item::Stanza(s) if s.local() == "abort" => Ok(None),
+        _ => Err(stream_err("not-authorized", "a SASL exchange left unfinished")),
+    }
+}
+
+/// `-UID@chat.facebook.com` (or `UID@`) to a uid.
+fn uid_of(jid: &str) -> Option<u64> {
+    let bare = jid.split('/').next().unwrap_or(jid);
+    let (node, domain) = bare.split_once('@')?;
+    if !domain.eq_ignore_ascii_case(DOMAIN) {
+        return None;
+    }
+    node.strip_prefix('-').unwrap_or(node).parse().ok()
+}
+
+fn jid(uid: u64) -> String {
+    format!("-{uid}@{DOMAIN}")
+}
+
+/// What a friend looks like from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Available,
+    Away,
+}
+
+/// A bound session.
+struct Session {
+    emulator: Arc<Emulator>,
+    uid: u64,
+    token: String,
+    full_jid: String,
+    available: bool,
+    told: BTreeMap<u64, Seen>,
+    seq: i64,
+}
+
+impl Session {
+    fn new(emulator: Arc<Emulator>, uid: u64, token: String) -> Self {
+        Self { emulator, uid, token, full_jid: String::new(), available: false, told: BTreeMap::new(), seq: -1 }
+    }
+
+    /// The session after SASL: the restarted stream, binding, then chat
+    /// until the client leaves.
+    async fn run(
+        mut self,
+        mut reader: StanzaReader<ReadHalf<Io>>,
+        out: &mut Out,
+        config: &XmppConfig,
+    ) -> Result<(), StreamError> {
+        let result = self.bind(&mut reader, out).await;
+        let result = match result {
+            Ok(()) => self.chat(reader, out, config).await,
+            Err(err) => Err(err),
+        };
+        self.leave();
+        result
+    }
+
+    fn leave(&mut self) {
+        if self.available {
+            self.emulator.with_chat(|chat, now| chat.end_hold(self.uid, now));
+            self.available = false;
+        }
+        self.emulator.with_chat(|chat, now| chat.logout(&self.token, now));
+    }
+
+    async fn bind(&mut self, reader: &mut StanzaReader<ReadHalf<Io>>, out: &mut Out) -> Result<(), StreamError> {
+        expect_open(reader).await?;
+        out.send(&header(&random_id())).await.map_err(io_gone)?;
+        let features = Element::new("stream:features")
+            .child(Element::new("bind").attr("xmlns", NS_BIND))
+            .child(Element::new("session").attr("xmlns", NS_SESSION));
+        out.element(&features).await.map_err(io_gone)?;
+        loop {
+            let iq = match reader.next().await? {
+                Item::Stanza(s) if s.local() == "iq" => s,
+                Item::Stanza(s) => return Err(stream_err("not-authorized", format!("<{}> before binding", s.local()))),
+                _ => return Err(stream_err("invalid-xml", "the stream ended before binding")),
+            };
+            let Some(bind) = iq.find("bind") else {
+                out.element(&iq_error(&iq, "cancel", "service-unavailable")).await.map_err(io_gone)?;
+                continue;
+            };
+            let resource = bind.find("resource").map(|r| r.text.trim().to_owned()).filter(|r| !r.is_empty());
+            let resource = resource.unwrap_or_else(random_id);
+            self.full_jid = format!("{}/{resource}", jid(self.uid));
+            let answer = Element::new("iq").attr("type", "result").attr("id", iq.get("id").unwrap_or_default()).child(
+                Element::new("bind").attr("xmlns", NS_BIND).child(Element::new("jid").text(self.full_jid.clone())),
+            );
+            out.element(&answer).await.map_err(io_gone)?;
+            // Events from now on.
+            self.seq = self.emulator.with_chat(|chat, now| match chat.read(self.uid, -1, now) {
+                Poll::Refresh { seq } => seq,
+                _ => 0,
+            });
+            return Ok(());
+        }
+    }
+
+    async fn chat(
+        &mut self,
+        reader: StanzaReader<ReadHalf<Io>>,
+        out: &mut Out,
+        config: &XmppConfig,
+    ) -> Result<(), StreamError> {
+        // The reader runs on its own, so waiting for the client can be
+        // given up for an event to push without losing what was read.
+        let (tx, mut stanzas) = mpsc::channel(16);
+        let reading = tokio::spawn(async move {
+            let mut reader = reader;
+            loop {
+                let item = reader.next().await;
+                let end = !matches!(item, Ok(Item::Stanza(_)));
+                if tx.send(item).await.is_err() || end {
+                    return;
+                }
+            }
+        });
+        let _stop_reading = AbortOnDrop(reading);
+        let mut wake = self.emulator.subscribe(self.uid);
+        let mut tick = tokio::time::interval(config.presence_every);
+        loop {
+            tokio::select! {
+                item = stanzas.recv() => match item {
+                    Some(Ok(Item::Stanza(stanza))) => self.stanza(&stanza, out).await?,
+                    Some(Ok(Item::Close)) | None => return Ok(()),
+                    Some(Ok(Item::Open(_))) => return Err(stream_err("invalid-xml", "a stream header inside the stream")),
+                    Some(Err(err)) => return Err(err),
+                },
+                changed = wake.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    self.push_events(out).await?;
+                }
+                _ = tick.tick(), if self.available => self.push_presence(out).await?,
+            }
+        }
+    }
+
+    async fn stanza(&mut self, stanza: &Element, out: &mut Out) -> Result<(), StreamError> {
+        if let Some(from) = stanza.get("from") {
+            let bare = from.split('/').next().unwrap_or(from);
+            if uid_of(bare) != Some(self.uid) {
+                return Err(stream_err("invalid-from", format!("{from} is not this stream's user")));
+            }
+        }
+        match stanza.local() {
+            "iq" => self.iq(stanza, out).await,
+            "message" => self.message(stanza, out).await,
+            "presence" => self.presence(stanza, out).await,
+            other => Err(stream_err("unsupported-stanza-type", format!("<{other}>"))),
+        }
+    }
+
+    async fn iq(&mut self, iq: &Element, out: &mut Out) -> Result<(), StreamError> {
+        let kind = iq.get("type").unwrap_or_default();
+        if kind == "result" || kind == "error" {
+            return Ok(());
+        }
+        let id = iq.get("id").unwrap_or_default().to_owned();
+        let result = || Element::new("iq").attr("type", "result").attr("id", id.clone());
+        let payload = iq.children.first();
+        let ns = payload.and_then(|p| p.get("xmlns")).unwrap_or_default();
+        let answer = match (kind, payload.map(Element::local), ns) {
+            ("set", Some("session"), _) => result(),
+            ("get", Some("ping"), "urn:xmpp:ping") => result(),
+            ("get", Some("query"), "jabber:iq:roster") => result().child(self.roster()),
+            ("get", Some("vCard"), "vcard-temp") => {
+                let whose = iq.get("to").and_then(uid_of).unwrap_or(self.uid);
+                match self.emulator.name_of(whose) {
+                    Some((name, first)) => result().attr("from", jid(whose)).child(
+                        Element::new("vCard")
+                            .attr("xmlns", "vcard-temp")
+                            .child(Element::new("FN").text(name))
+                            .child(Element::new("N").child(Element::new("GIVEN").text(first))),
+                    ),
+                    None => iq_error(iq, "cancel", "item-not-found"),
+                }
+            }
+            ("get", Some("query"), "http://jabber.org/protocol/disco#info") => result().child(
+                Element::new("query")
+                    .attr("xmlns", "http://jabber.org/protocol/disco#info")
+                    .child(Element::new("identity").attr("category", "server").attr("type", "im"))
+                    .child(Element::new("feature").attr("var", "urn:xmpp:ping"))
+                    .child(Element::new("feature").attr("var", NS_CHATSTATES)),
+            ),
+            ("get" | "set", ..) => iq_error(iq, "cancel", "service-unavailable"),
+            _ => iq_error(iq, "modify", "bad-request"),
+        };
+        out.element(&answer).await.map_err(io_gone)
+    }
+
+    fn roster(&self) -> Element {
+        let friends: Vec<u64> = self.emulator.with_chat(|chat, _| chat.friends(self.uid).collect());
+        let mut query = Element::new("query").attr("xmlns", "jabber:iq:roster");
+        for friend in friends {
+            let name = self.emulator.name_of(friend).map(|(n, _)| n.to_owned()).unwrap_or_default();
+            query = query.child(
+                Element::new("item")
+                    .attr("jid", jid(friend))
+                    .attr("name", name)
+                    .attr("subscription", "both")
+                    .child(Element::new("group").text("Friends")),
+            );
+        }
+        query
+    }
+
+    async fn message(&mut self, message: &Element, out: &mut Out) -> Result<(), StreamError> {
+        let kind = message.get("type").unwrap_or("normal");
+        if kind == "error" || kind == "groupchat" {
+            return Ok(());
+        }
+        let Some(to) = message.get("to").and_then(uid_of) else {
+            return out.element(&stanza_error(message, "cancel", "item-not-found")).await.map_err(io_gone);
+        };
+        let state =
+            message.children.iter().find(|c| c.get("xmlns") == Some(NS_CHATSTATES)).map(|c| c.local().to_owned());
+        let body = message.find("body").map(|b| b.text.clone()).filter(|b| !b.is_empty());
+        let uid = self.uid;
+        let refused = self.emulator.with_chat(|chat, now| {
+            if let Some(text) = &body {
+                let outgoing = Outgoing {
+                    msg_id: message.get("id").map(|id| format!("xmpp-{id}")),
+                    offline_ok: true,
+                    ..Outgoing::new(to, text.clone())
+                };
+                return chat.send(uid, outgoing, now).err();
+            }
+            match state.as_deref() {
+                Some("composing") => chat.typing(uid, to, true, now).err(),
+                Some("paused" | "active" | "inactive" | "gone") => chat.typing(uid, to, false, now).err(),
+                _ => None,
+            }
+        });
+        match refused {
+            None => Ok(()),
+            Some(err) => {
+                tracing::debug!(%err, to, "xmpp message refused");
+                let condition = if body.is_some() { "service-unavailable" } else { "not-acceptable" };
+                out.element(&stanza_error(message, "cancel", condition)).await.map_err(io_gone)
+            }
+        }
+    }
+
+    async fn presence(&mut self, presence: &Element, out: &mut Out) -> Result<(), StreamError> {
+        match presence.get("type") {
+            None if presence.get("to").is_none() => {
+                if !self.available {
+                    self.available = true;
+                    self.emulator.with_chat(|chat, now| {
+                        chat.set_visible(self.uid, true);
+                        chat.begin_hold(self.uid, now);
+                    });
+                    self.push_presence(out).await?;
+                }
+                Ok(())
+            }
+            Some("unavailable") if presence.get("to").is_none() => {
+                if self.available {
+                    self.available = false;
+                    self.emulator.with_chat(|chat, now| {
+                        chat.end_hold(self.uid, now);
+                        chat.set_visible(self.uid, false);
+                    });
+                }
+                Ok(())
+            }
+            // Subscriptions and directed presence: the friend list is the
+            // roster; nothing to change.
+            _ => Ok(()),
+        }
+    }
+
+    /// Friends whose presence changed since the client was last told.
+    async fn push_presence(&mut self, out: &mut Out) -> Result<(), StreamError> {
+        let uid = self.uid;
+        let now_seen: BTreeMap<u64, Seen> = self.emulator.with_chat(|chat, now| {
+            chat.friends(uid)
+                .filter(|&f| chat.is_online(f, now))
+                .map(|f| (f, if chat.is_idle(f, now) { Seen::Away } else { Seen::Available }))
+                .collect()
+        });
+        let mut stanzas = Vec::new();
+        for (&friend, &seen) in &now_seen {
+            if self.told.get(&friend) != Some(&seen) {
+                let mut presence = Element::new("presence").attr("from", format!("{}/fbcomet", jid(friend)));
+                presence = presence.attr("to", self.full_jid.clone());
+                if seen == Seen::Away {
+                    presence = presence.child(Element::new("show").text("away"));
+                }
+                stanzas.push(presence);
+            }
+        }
+        for friend in self.told.keys().filter(|f| !now_seen.contains_key(f)) {
+            stanzas.push(
+                Element::new("presence")
+                    .attr("from", format!("{}/fbcomet", jid(*friend)))
+                    .attr("to", self.full_jid.clone())
+                    .attr("type", "unavailable"),
+            );
+        }
+        self.told = now_seen;
+        for stanza in stanzas {
+            out.element(&stanza).await.map_err(io_gone)?;
+        }
+        Ok(())
+    }
+
+    /// The user's new events as stanzas: messages from others with their
+    /// chat state, and typing as chat states.
+    async fn push_events(&mut self, out: &mut Out) -> Result<(), StreamError> {
+        let uid = self.uid;
+        loop {
+            let read = self.emulator.with_chat(|chat, now| chat.read(uid, self.seq, now));
+            let (events, next) = match read {
+                Poll::Events { events, next, .. } => (events, next),
+                Poll::Refresh { seq } => {
+                    if seq > self.seq && self.seq >= 0 {
+                        tracing::warn!(uid, lost = seq - self.seq, "xmpp: events lost (the log moved past them)");
+                    }
+                    self.seq = seq;
+                    continue;
+                }
+                Poll::Hold { .. } | Poll::Handshake { .. } => return Ok(()),
+            };
+            self.seq = next;
+            for event in events {
+                let stanza = match event {
+                    ChatEvent::Message(m) if m.from != uid => Element::new("message")
+                        .attr("from", format!("{}/fbcomet", jid(m.from)))
+                        .attr("to", self.full_jid.clone())
+                        .attr("type", "chat")
+                        .attr("id", format!("m{}", m.time_ms))
+                        .child(Element::new("body").text(m.text.clone()))
+                        .child(Element::new("active").attr("xmlns", NS_CHATSTATES)),
+                    ChatEvent::Typing { from, typing, .. } if from != uid => Element::new("message")
+                        .attr("from", format!("{}/fbcomet", jid(from)))
+                        .attr("to", self.full_jid.clone())
+                        .attr("type", "chat")
+                        .child(Element::new(if typing { "composing" } else { "paused" }).attr("xmlns", NS_CHATSTATES)),
+                    _ => continue,
+                };
+                out.element(&stanza).await.map_err(io_gone)?;
+            }
+        }
+    }
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn iq_error(iq: &Element, kind: &str, condition: &str) -> Element {
+    Element::new("iq")
+        .attr("type", "error")
+        .attr("id", iq.get("id").unwrap_or_default())
+        .child(Element::new("error").attr("type", kind).child(Element::new(condition).attr("xmlns", NS_STANZAS)))
+}
+
+fn stanza_error(stanza: &Element, kind: &str, condition: &str) -> Element {
+    let mut error = Element::new(&stanza.name).attr("type", "error");
+    if let Some(id) = stanza.get("id") {
+        error = error.attr("id", id);
+    }
+    if let Some(to) = stanza.get("to") {
+        error = error.attr("from", to);
+    }
+    error.child(Element::new("error").attr("type", kind).child(Element::new(condition).attr("xmlns", NS_STANZAS)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jids_name_users_with_or_without_the_dash() {
+        assert_eq!(uid_of("-1002@chat.facebook.com"), Some(1002));
+        assert_eq!(uid_of("1002@chat.facebook.com/pidgin"), Some(1002));
+        assert_eq!(uid_of("-1002@jabber.org"), None);
+        assert_eq!(uid_of("bob@chat.facebook.com"), None);
+        assert_eq!(jid(1002), "-1002@chat.facebook.com");
+    }
+}
