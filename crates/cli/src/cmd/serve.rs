@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use fbcomet_chat::ChatConfig;
+use fbcomet_mock::xmpp::{XmppConfig, XmppServer};
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 
 use crate::cmd::util::{
@@ -24,6 +25,12 @@ use crate::cmd::util::{
 /// Clients of the HTTPS era use it as their HTTPS proxy: `CONNECT host:443`
 /// is served as HTTPS with a certificate from fbcomet's CA (trust its
 /// `ca.pem`: `fbcomet ca` says how); --tls-addr serves HTTPS directly too.
+///
+/// XMPP clients of 2010-2015 (Pidgin, Adium, slixmpp) connect to --xmpp as
+/// to chat.facebook.com:5222: STARTTLS with fbcomet's CA (optional), SASL
+/// X-FACEBOOK-PLATFORM (the default world's app `fbcomet-app` and the
+/// access tokens `alice-token`, `bob-token`, `carol-token`), DIGEST-MD5 or
+/// PLAIN (email or username, and password).
 ///
 /// The first line printed is `listening on http://ADDR`; the service runs
 /// until Ctrl-C (or --timeout) and then prints what it did.
@@ -46,6 +53,11 @@ pub(crate) struct Args {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8008")]
     addr: SocketAddr,
+
+    /// Where to listen for XMPP, or `off`. By default port 5222 of the
+    /// --addr host (any free port when --addr's port is 0).
+    #[arg(long, value_name = "ADDR|off", value_parser = xmpp_addr)]
+    xmpp: Option<XmppAddr>,
 
     #[command(flatten)]
     server: ServerArgs,
@@ -120,6 +132,23 @@ pub(crate) fn run(args: Args) -> super::Result {
             None => None,
         };
         println!("https through the proxy: CONNECT host:443, certificates from {}", ca.display());
+        let xmpp_addr = match args.xmpp {
+            Some(XmppAddr::Off) => None,
+            Some(XmppAddr::At(addr)) => Some(addr),
+            None => Some(SocketAddr::new(args.addr.ip(), if args.addr.port() == 0 { 0 } else { 5222 })),
+        };
+        let xmpp = match xmpp_addr {
+            Some(addr) => {
+                let config =
+                    XmppConfig { tls: Some(args.server.authority()?.xmpp_server_config()), ..XmppConfig::default() };
+                let xmpp = XmppServer::bind(addr, server.emulator().clone(), config)
+                    .await
+                    .map_err(|e| listen_error(addr, e))?;
+                println!("xmpp on {} (as chat.facebook.com; STARTTLS with the same CA)", xmpp.local_addr());
+                Some(xmpp)
+            }
+            None => None,
+        };
         let users: Vec<String> = world.users.iter().map(|u| format!("{} ({})", u.email, u.uid)).collect();
         println!("users: {}", users.join(", "));
         for page in &world.pages {
@@ -151,6 +180,9 @@ pub(crate) fn run(args: Args) -> super::Result {
         if let Some(tls) = tls {
             tls.shutdown().await;
         }
+        if let Some(xmpp) = xmpp {
+            xmpp.shutdown();
+        }
         server.shutdown().await;
         println!(
             "served {} logins, {} messages ({} retried sends dropped), {} polls, {} faults injected",
@@ -158,4 +190,18 @@ pub(crate) fn run(args: Args) -> super::Result {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `--xmpp`: an address, or off.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum XmppAddr {
+    Off,
+    At(SocketAddr),
+}
+
+fn xmpp_addr(text: &str) -> Result<XmppAddr, String> {
+    match text {
+        "off" | "none" => Ok(XmppAddr::Off),
+        addr => addr.parse().map(XmppAddr::At).map_err(|e| format!("{e}: an address such as 127.0.0.1:5222, or off")),
+    }
 }

@@ -122,7 +122,7 @@ impl ServerArgs {
 
     /// The certificate authority of --ca-dir (or the default), loaded or
     /// created: an error at the start when it cannot be.
-    fn authority(&self) -> super::Result<std::sync::Arc<fbcomet_mock::tls::Authority>> {
+    pub(crate) fn authority(&self) -> super::Result<std::sync::Arc<fbcomet_mock::tls::Authority>> {
         Ok(fbcomet_mock::tls::Authority::load_or_create(&self.ca_dir())?)
     }
 

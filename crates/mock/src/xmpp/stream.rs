@@ -274,8 +274,9 @@ impl<R: AsyncRead + Unpin> StanzaReader<R> {
                         None => return Ok(Item::Stanza(element)),
                     }
                 }
-                Event::End(_) => match stack.pop() {
-                    None => return Ok(Item::Close),
+                Event::End(end) => match stack.pop() {
+                    None if end.local_name().as_ref() == "stream" => return Ok(Item::Close),
+                    None => return Err(StreamError::new("not-well-formed", "an end tag that closes nothing")),
                     Some(done) => match stack.last_mut() {
                         Some(parent) => parent.children.push(done),
                         None => return Ok(Item::Stanza(done)),
