@@ -256,15 +256,15 @@ fn serve_prints_each_pages_webhook_state_and_page_talks_to_it() {
     assert!(page_line.contains("(2001)") && page_line.contains("\\u{1b}"), "names are printed escaped: {page_line}");
     // No bot listens: the answer never comes (exit 3), and the server says why.
     let out = support::fbcomet()
-        .args(["page", "2001", "--server", &server, "--email", "alice@example.com", "--password", "alice"])
+        .args(["page", "send", "2001", "--server", &server, "--email", "alice@example.com", "--password", "alice"])
         .args(["--text", "anyone?", "--timeout", "2s"])
         .output()
         .expect("page");
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("sent to page 2001"));
-    let out = support::fbcomet().args(["page", "2001", "--verify", "--server", &server]).output().expect("verify");
+    let out = support::fbcomet().args(["page", "verify", "2001", "--server", &server]).output().expect("verify");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = support::fbcomet().args(["page", "2999", "--verify", "--server", &server]).output().expect("verify");
+    let out = support::fbcomet().args(["page", "verify", "2999", "--server", &server]).output().expect("verify");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no page 2999"), "{}", String::from_utf8_lossy(&out.stderr));
     drop(serve);

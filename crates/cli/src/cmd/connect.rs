@@ -26,8 +26,8 @@ pub(crate) struct ConnectArgs {
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
 
-    /// The login email (or --session).
-    #[arg(long)]
+    /// The login email.
+    #[arg(long, required_unless_present = "session")]
     email: Option<String>,
 
     /// The login password; else FBCOMET_PASSWORD, else asked for on the
@@ -106,11 +106,6 @@ impl ConnectArgs {
 }
 
 impl ConnectArgs {
-    /// The server's address (or the proxy's, where one is given).
-    pub(crate) fn base(&self) -> &Url {
-        self.proxy.as_ref().unwrap_or(&self.server)
-    }
-
     /// Whether the session is this command's own (logged in now, and not
     /// saved): then leaving logs it out.
     pub(crate) fn owns_session(&self) -> bool {

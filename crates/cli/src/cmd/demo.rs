@@ -108,6 +108,9 @@ pub(crate) fn run(args: Args) -> super::Result {
     });
     let summary = result.context(|| "the demo failed".to_owned())?;
     println!("\n{summary}.\nDone in {:.2}s.", transcript.start.elapsed().as_secs_f64());
+    println!(
+        "To chat in a browser: `cargo run -- serve`, then open http://127.0.0.1:8008/ and log in as alice@example.com / alice."
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,19 +12,32 @@ use crate::cmd::connect::ConnectArgs;
 use crate::cmd::listen::event_line;
 use crate::cmd::util::{HumanDuration, clock, run_async};
 
-/// Message a page as a user and show the bot's answers (typing and
-/// messages, as they come through the user's channel); or --verify its
-/// webhook again.
+/// For bot developers: message a page as a user and show the bot's
+/// answers, or have its webhook verified again.
 ///
 /// The page and its webhook come from the world `fbcomet serve` runs
-/// (`serve` prints each page's webhook state as it changes). Exit status:
-/// 0 when --count answers came, 3 at --timeout before them.
+/// (`serve` prints each page's webhook state as it changes).
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: PageCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum PageCommand {
+    Send(Box<SendArgs>),
+    Verify(VerifyArgs),
+}
+
+/// Message a page as a user and show the bot's answers (typing and
+/// messages, as they come through the user's channel).
+///
+/// Exit status: 0 when --count answers came, 3 at --timeout before them.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  fbcomet page 2001 --email alice@example.com --password alice --text 'hello bot'
-  fbcomet page 2001 --email bob@example.com --password bob --dialect web --text hi --count 2
-  fbcomet page 2001 --verify")]
-pub(crate) struct Args {
+  fbcomet page send 2001 --email alice@example.com --password alice --text 'hello bot'
+  fbcomet page send 2001 --email bob@example.com --password bob --dialect web --text hi --count 2")]
+struct SendArgs {
     /// The page's id.
     page: u64,
 
@@ -32,8 +45,8 @@ pub(crate) struct Args {
     connect: ConnectArgs,
 
     /// What to send the page.
-    #[arg(long, required_unless_present = "verify")]
-    text: Option<String>,
+    #[arg(long)]
+    text: String,
 
     /// How many messages from the page to wait for.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -42,21 +55,32 @@ pub(crate) struct Args {
     /// How long to wait for them.
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     timeout: HumanDuration,
+}
 
-    /// Have the server verify the page's webhook again (from this machine
-    /// only), instead of sending.
-    #[arg(long, conflicts_with = "text")]
-    verify: bool,
+/// Have the server verify the page's webhook again (from this machine
+/// only); `fbcomet serve` prints how it went.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  fbcomet page verify 2001 --server http://127.0.0.1:8008")]
+struct VerifyArgs {
+    /// The page's id.
+    page: u64,
+
+    /// The server.
+    #[arg(long, default_value = "http://127.0.0.1:8008", value_name = "URL")]
+    server: url::Url,
 }
 
 const TIMED_OUT: u8 = 3;
 
 pub(crate) fn run(args: Args) -> super::Result {
+    match args.command {
+        PageCommand::Send(args) => send(*args),
+        PageCommand::Verify(args) => run_async(verify(args)),
+    }
+}
+
+fn send(args: SendArgs) -> super::Result {
     run_async(async {
-        if args.verify {
-            return verify(&args).await;
-        }
-        let text = args.text.clone().unwrap_or_default();
         let config = fbcomet::ClientConfig { presence_interval: None, ..args.connect.config()? };
         let client = args.connect.connect(config).await?;
         let mut events = client.events()?;
@@ -64,7 +88,7 @@ pub(crate) fn run(args: Args) -> super::Result {
         if !tokio::time::timeout_at(deadline, events.ready()).await.unwrap_or(false) {
             return Err("the channel did not answer".into());
         }
-        let sent = client.send(args.page, &text).await?;
+        let sent = client.send(args.page, &args.text).await?;
         println!("{} sent to page {} (msg_id {})", clock(), args.page, sent.msg_id);
         let mut answers = 0;
         let status = loop {
@@ -104,8 +128,8 @@ pub(crate) fn run(args: Args) -> super::Result {
     })
 }
 
-async fn verify(args: &Args) -> super::Result {
-    let mut url = args.connect.base().clone();
+async fn verify(args: VerifyArgs) -> super::Result {
+    let mut url = args.server.clone();
     url.set_path(&format!("/fbcomet/pages/{}/verify", args.page));
     let response = HttpClient::new(HttpConfig::default()).post(&url, "text/plain", Vec::new(), &[]).await?;
     let text = response.text();

@@ -149,6 +149,7 @@ pub(crate) fn run(args: Args) -> super::Result {
             }
             None => None,
         };
+        println!("chat in a browser: {}/ (the service, live: {}/fbcomet/)", server.url(), server.url());
         let users: Vec<String> = world.users.iter().map(|u| format!("{} ({})", u.email, u.uid)).collect();
         println!("users: {}", users.join(", "));
         for page in &world.pages {

@@ -29,6 +29,25 @@ pub(super) const THREAD_QUERY_DOC_ID: &str = "1386147188135407";
 /// The most messages one thread query returns.
 const MAX_MESSAGES_PER_QUERY: usize = 500;
 
+/// Whether this door serves `path`.
+pub(super) fn serves(path: &str) -> bool {
+    matches!(
+        path,
+        "/messaging/send/"
+            | "/chat/user_info/"
+            | "/chat/user_info_all"
+            | "/chat/user_info_all/"
+            | "/ajax/mercury/threadlist_info.php"
+            | "/ajax/mercury/thread_sync.php"
+            | "/ajax/mercury/change_read_status.php"
+            | "/ajax/mercury/delivery_receipts.php"
+            | "/ajax/mercury/mark_seen.php"
+            | "/ajax/messaging/typ.php"
+            | "/api/graphqlbatch/"
+            | "/api/graphqlbatch"
+    )
+}
+
 /// The www posts of this era; `None` for a path this door does not serve.
 pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
     let action: Action = match req.path.as_str() {

@@ -32,13 +32,13 @@ mod wire;
 pub use graph::psid as page_scoped_id;
 pub use webhook::{HookState, PageHook};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fbcomet_chat::{ChatConfig, ChatError, ChatEvent, ChatService, Output, Page, Poll, PollKind, User, World};
+use fbcomet_chat::{ChatConfig, ChatError, ChatEvent, ChatService, Output, Page, Poll, PollKind, Store, User, World};
 use fbcomet_codec::ChatHost;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -108,6 +108,8 @@ impl Shared {
 
 /// The emulated service: the [`Handler`] behind an [`EmulatorServer`].
 pub struct Emulator {
+    /// What came in lately, for the service page.
+    recent: Mutex<Recent>,
     users: BTreeMap<u64, User>,
     pages: BTreeMap<u64, Page>,
     hooks: Vec<Arc<webhook::PageHook>>,
@@ -127,6 +129,7 @@ impl Emulator {
             Vec::new()
         });
         Arc::new(Self {
+            recent: Mutex::new(Recent::default()),
             users: world.users.iter().map(|u| (u.uid, u.clone())).collect(),
             pages: world.pages.iter().map(|p| (p.id, p.clone())).collect(),
             hooks,
@@ -300,6 +303,7 @@ impl Emulator {
 
     fn route(self: &Arc<Self>, req: &Request) -> Reply {
         let host = req.host.as_deref().and_then(ChatHost::parse);
+        self.note(req, host.as_ref());
         if req.proxy_form
             && let Some(name) = &req.host
             && !is_local_host(name)
@@ -325,6 +329,16 @@ impl Emulator {
             (_, "/pull") => door_pull::poll(self, req),
             (_, "/active_ping") => door_web::active_ping(self, req),
             (_, p) if p == "/x" || p.starts_with("/x/") => door_2008::poll(self, req),
+            ("GET", "/fbcomet/chat.js") => asset(pages::CHAT_JS, "text/javascript; charset=utf-8"),
+            ("GET", "/fbcomet/chat.css") => asset(pages::CHAT_CSS, "text/css; charset=utf-8"),
+            ("GET", "/fbcomet/service.js") => asset(pages::SERVICE_JS, "text/javascript; charset=utf-8"),
+            ("GET", "/favicon.ico") => Reply::with_status(204, ""),
+            // The service's state is for this machine only, as the counters.
+            ("GET", "/fbcomet/" | "/fbcomet") if local => asset(pages::SERVICE_HTML, "text/html; charset=utf-8"),
+            ("GET", "/fbcomet/state.json") if local => self.state_reply(),
+            ("GET", "/fbcomet/" | "/fbcomet" | "/fbcomet/state.json") => {
+                Reply::text(403, "fbcomet: the service's state is shown to this machine only\n")
+            }
             // The counters are for load tools on this machine only.
             ("GET", "/fbcomet/stats") if local => self.stats_reply(),
             ("GET", "/fbcomet/stats") => Reply::text(403, "fbcomet: the counters are served to this machine only\n"),
@@ -332,6 +346,89 @@ impl Emulator {
                 .or_else(|| door_2008::www(self, req))
                 .unwrap_or_else(|| Reply::text(404, format!("fbcomet: no page at {}\n", req.path))),
         }
+    }
+
+    /// Records a request for the service page: its door and what it asked.
+    fn note(&self, req: &Request, host: Option<&ChatHost>) {
+        let door = if host == Some(&ChatHost::Graph) || graph::is_graph_path(&req.path) {
+            "messenger platform"
+        } else if req.path == "/pull" || req.path == "/active_ping" {
+            "web (2013-2018)"
+        } else if req.path.starts_with("/x/") {
+            "2008 channel"
+        } else if req.path.starts_with("/fbcomet/") || req.path == "/favicon.ico" {
+            return;
+        } else if door_web::serves(&req.path) {
+            "web (2013-2018)"
+        } else {
+            "2008 pages and posts"
+        };
+        let time = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        *recent.doors.entry(door).or_default() += 1;
+        recent.exchanges.push_back(Noted {
+            time,
+            door,
+            method: req.method.clone(),
+            host: req.host.clone().unwrap_or_default(),
+            path: req.path.chars().take(200).collect(),
+        });
+        while recent.exchanges.len() > RECENT_KEPT {
+            recent.exchanges.pop_front();
+        }
+    }
+
+    /// `/fbcomet/state.json`: users, doors, pages and recent requests, for
+    /// the service page. No tokens, no message text.
+    fn state_reply(&self) -> Reply {
+        let stats = self.stats();
+        let users: Vec<serde_json::Value> = self.with_chat(|chat, now| {
+            chat.users()
+                .map(|u| {
+                    let state = chat.store().user(u.uid);
+                    serde_json::json!({
+                        "uid": u.uid,
+                        "name": u.name,
+                        "online": chat.is_online(u.uid, now),
+                        "idle": chat.is_idle(u.uid, now),
+                        "logins": chat.store().logins_of(u.uid).len(),
+                        "held": state.map_or(0, |s| s.presence.held),
+                        "next_seq": state.map_or(0, |s| s.log.next_seq()),
+                    })
+                })
+                .collect()
+        });
+        let pages: Vec<serde_json::Value> = self
+            .pages
+            .values()
+            .map(|p| {
+                let hook = self.hooks.iter().find(|h| h.page.id == p.id);
+                let webhook = match hook {
+                    Some(h) => format!("{} ({})", h.url, *h.state().borrow()),
+                    None => "none".to_owned(),
+                };
+                serde_json::json!({ "id": p.id, "name": p.name, "webhook": webhook })
+            })
+            .collect();
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let exchanges: Vec<serde_json::Value> = recent
+            .exchanges
+            .iter()
+            .rev()
+            .take(50)
+            .map(|e| serde_json::json!({"time": e.time, "door": e.door, "method": e.method, "host": e.host, "path": e.path}))
+            .collect();
+        let body = serde_json::json!({
+            "stats": {
+                "logins": stats.logins, "messages": stats.messages, "polls": stats.polls,
+                "held polls": stats.held, "resends dropped": stats.duplicate_sends, "faults injected": stats.faults,
+            },
+            "users": users,
+            "doors": recent.doors,
+            "pages": pages,
+            "recent": exchanges,
+        });
+        Reply::with_status(200, body.to_string()).header("content-type", "application/json")
     }
 
     /// `/fbcomet/stats`: the counters as JSON, for load tools and the curious.
@@ -347,6 +444,29 @@ impl Emulator {
         });
         Reply::with_status(200, body.to_string()).header("content-type", "application/json")
     }
+}
+
+/// How many recent requests the service page is shown.
+const RECENT_KEPT: usize = 200;
+
+/// Recent requests and counts per door.
+#[derive(Default)]
+struct Recent {
+    exchanges: VecDeque<Noted>,
+    doors: BTreeMap<&'static str, u64>,
+}
+
+/// A request, as the service page shows it.
+struct Noted {
+    time: i64,
+    door: &'static str,
+    method: String,
+    host: String,
+    path: String,
+}
+
+fn asset(body: &'static str, content_type: &str) -> Reply {
+    Reply::ok(body).header("content-type", content_type).header("cache-control", "no-cache")
 }
 
 /// How a held poll ended.

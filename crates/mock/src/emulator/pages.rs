@@ -55,9 +55,25 @@ pub(crate) const CLIENT_REVISION: u64 = 3_496_389;
 /// scraped: the profile link, `post_form_id` and the channel of 2008; the
 /// `fb_dtsg` and `h` inputs and `"client_revision":N,` of 2013-2018 (the
 /// service issues one token as both `post_form_id` and `fb_dtsg`).
+///
+/// It is also the chat page: the chat bar of `chat.js` (served from the
+/// binary) with its configuration in a JSON block, and small definitions
+/// of what the 2008 scripts called, so that the page runs in a browser
+/// without errors.
 pub(crate) fn home(user: &User, post_form_id: &str) -> String {
+    let config = serde_json::json!({
+        "uid": user.uid,
+        "name": user.name,
+        "post_form_id": post_form_id,
+        "presence_ms": 5000,
+    });
+    // In a <script> block, `<`, `>` and `&` must not appear as themselves.
+    let config = config.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
     format!(
-        "{DOCTYPE}\n<html><head><title>Facebook | Home</title></head><body>\n\
+        "{DOCTYPE}\n<html><head><title>Facebook | Home</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\
+         <link rel=\"stylesheet\" href=\"/fbcomet/chat.css\" />\
+         <script type=\"text/javascript\">{SCRIPT_STUBS}</script></head><body>\n\
          <div id=\"fb_menubar\"><a href=\"http://www.facebook.com/profile.php?id={uid}\" class=\"profile_nav_link\">Profile</a> \
          <a href=\"/logout.php\">Logout</a></div>\n\
          <input type=\"hidden\" id=\"post_form_id\" name=\"post_form_id\" value=\"{post_form_id}\" />\n\
@@ -67,6 +83,10 @@ pub(crate) fn home(user: &User, post_form_id: &str) -> String {
          <h1>Welcome, {name}</h1>\n\
          <script type=\"text/javascript\">onloadRegister(function (){{window.presence = new Presence(\"{uid}\", \"{name_js}\", \"channel{channel:02}\", 0);}});</script>\n\
          <script type=\"text/javascript\">require(\"ServerJSDefine\").handleDefines([[\"SiteData\",[],{{\"client_revision\":{CLIENT_REVISION},\"push_phase\":\"V3\"}},317]]);</script>\n\
+         <p class=\"note\">The chat bar below speaks the 2008 protocol to this server; <b>Wire</b> shows each request and answer. \
+         <a href=\"/fbcomet/\">The service, live</a>.</p>\n\
+         <script type=\"application/json\" id=\"fbcomet-config\">{config}</script>\n\
+         <script type=\"text/javascript\" src=\"/fbcomet/chat.js\"></script>\n\
          </body></html>\n",
         uid = user.uid,
         name = escape(&user.name),
@@ -74,6 +94,22 @@ pub(crate) fn home(user: &User, post_form_id: &str) -> String {
         channel = user.channel,
     )
 }
+
+/// What the 2008 page's inline scripts called, defined so that they run:
+/// `onloadRegister` runs its function at load, `Presence` keeps its
+/// arguments, `require(...).handleDefines` takes the site data.
+const SCRIPT_STUBS: &str = "window.onloadRegister=function(f){window.addEventListener('load',f)};\
+window.Presence=function(u,n,c,i){this.user=u;this.name=n;this.channel=c;this.idle=i};\
+window.require=function(){return{handleDefines:function(){}}};";
+
+/// The chat bar's script and style, served from the binary.
+pub(crate) const CHAT_JS: &str = include_str!("assets/chat.js");
+/// See [`CHAT_JS`].
+pub(crate) const CHAT_CSS: &str = include_str!("assets/chat.css");
+/// `/fbcomet/`: the service, live.
+pub(crate) const SERVICE_HTML: &str = include_str!("assets/service.html");
+/// See [`SERVICE_HTML`].
+pub(crate) const SERVICE_JS: &str = include_str!("assets/service.js");
 
 /// After logout.
 pub(crate) fn logged_out() -> String {
@@ -102,9 +138,10 @@ mod tests {
     #[test]
     fn a_name_cannot_leave_its_script_string() {
         let page = home(&user("Eve</script><script>alert(1)</script>\"'\n\u{2028}"), "pfid");
-        // The page's own two scripts, and no more.
-        assert_eq!(page.matches("<script").count(), 2, "{page}");
-        assert_eq!(page.matches("</script>").count(), 2, "{page}");
+        // The page's own five scripts, and no more.
+        assert_eq!(page.matches("<script").count(), 5, "{page}");
+        assert_eq!(page.matches("</script>").count(), 5, "{page}");
+        assert!(page.contains(r#""name":"Eve\u003c/script\u003e"#), "the configuration block too: {page}");
         assert!(
             page.contains(r#"new Presence("1666", "Eve\u003c\u002fscript\u003e\u003cscript\u003ealert(1)"#),
             "{page}"
