@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use fbcomet::{Client, ClientConfig, ClientEvent, Events};
 use fbcomet_chat::ChatConfig;
+use fbcomet_e2e::next_event;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 use tokio::time::timeout;
 
@@ -50,20 +51,9 @@ async fn online(server: &EmulatorServer, client: &Client) -> Events {
     events
 }
 
-/// The next message or typing event (skipping the rest), within 10 s.
-async fn next(events: &mut Events) -> ClientEvent {
-    loop {
-        match timeout(Duration::from_secs(10), events.next()).await.expect("an event in time") {
-            Some(ClientEvent::Other(_)) => continue,
-            Some(event) => return event,
-            None => panic!("the stream ended"),
-        }
-    }
-}
-
 async fn next_message(events: &mut Events) -> (String, u64, u64, bool) {
     loop {
-        if let ClientEvent::Message { message, own_echo } = next(events).await {
+        if let ClientEvent::Message { message, own_echo } = next_event(events).await {
             return (message.text.to_string(), message.from, message.to, own_echo);
         }
     }
@@ -80,7 +70,7 @@ async fn two_users_chat_both_ways_with_echoes_and_typing() {
 
     alice.typing(BOB, true).await.expect("typing");
     assert_eq!(
-        next(&mut bob_events).await,
+        next_event(&mut bob_events).await,
         ClientEvent::Typing { from: ALICE, name: Some("Alice Example".to_owned()), typing: true }
     );
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use fbcomet::{Client, ClientConfig, ClientEvent, Dialect, Events};
 use fbcomet_chat::ChatConfig;
+use fbcomet_e2e::next_event;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 use tokio::time::timeout;
 
@@ -37,20 +38,9 @@ async fn ready(client: &Client) -> Events {
     events
 }
 
-/// The next event that is not `Other`, within 10 s.
-async fn next(events: &mut Events) -> ClientEvent {
-    loop {
-        match timeout(Duration::from_secs(10), events.next()).await.expect("an event in time") {
-            Some(ClientEvent::Other(_)) => continue,
-            Some(event) => return event,
-            None => panic!("the stream ended"),
-        }
-    }
-}
-
 async fn next_message(events: &mut Events) -> (String, u64, u64, bool, Option<String>) {
     loop {
-        if let ClientEvent::Message { message, own_echo } = next(events).await {
+        if let ClientEvent::Message { message, own_echo } = next_event(events).await {
             let name = message.from_name.as_deref().map(str::to_owned);
             return (message.text.to_string(), message.from, message.to, own_echo, name);
         }
@@ -70,7 +60,7 @@ async fn a_web_client_and_a_2008_client_chat_and_type_through_one_service() {
 
     let text = "from the web: & <b> \"q\" \u{2603} \u{1F600}";
     alice.typing(BOB, true).await.expect("typing");
-    assert!(matches!(next(&mut bob_events).await, ClientEvent::Typing { from: ALICE, typing: true, .. }));
+    assert!(matches!(next_event(&mut bob_events).await, ClientEvent::Typing { from: ALICE, typing: true, .. }));
     let sent = alice.send(BOB, text).await.expect("send");
     assert_eq!(next_message(&mut bob_events).await, (text.into(), ALICE, BOB, false, Some("Alice Example".into())));
     assert_eq!(
@@ -81,7 +71,7 @@ async fn a_web_client_and_a_2008_client_chat_and_type_through_one_service() {
 
     let reply = "from 2008: \u{e9}t\u{e9} %2B &amp;";
     bob.typing(ALICE, true).await.expect("typing");
-    assert!(matches!(next(&mut alice_events).await, ClientEvent::Typing { from: BOB, typing: true, .. }));
+    assert!(matches!(next_event(&mut alice_events).await, ClientEvent::Typing { from: BOB, typing: true, .. }));
     bob.send(ALICE, reply).await.expect("send");
     assert_eq!(next_message(&mut alice_events).await, (reply.into(), BOB, ALICE, false, Some("Bob Example".into())));
 
@@ -116,7 +106,7 @@ async fn the_web_dialect_recovers_a_gap_from_the_thread_query() {
     let mut got = Vec::new();
     let mut gap = None;
     while got.len() < sent.len() || gap.is_none() {
-        match next(&mut alice_events).await {
+        match next_event(&mut alice_events).await {
             ClientEvent::Message { message, .. } => got.push(message.text.to_string()),
             ClientEvent::Gap { missed, recovered, lost } => gap = Some((missed, recovered, lost)),
             other => panic!("unexpected {other:?}"),

@@ -1,5 +1,5 @@
 //! Shared support for fbcomet's end-to-end tests: where the fixtures are,
-//! and the checks every fixture test runs.
+//! the checks every fixture test runs, and waiting on a client's events.
 //!
 //! Set `FBCOMET_BLESS=1` to write what the code produces into the expected
 //! files instead of comparing (then read the diff before committing it).
@@ -11,7 +11,21 @@ use std::path::{Path, PathBuf};
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+use fbcomet::{ClientEvent, Events};
 use serde_json::{Value, json};
+
+/// The next event that is not [`ClientEvent::Other`], within 10 s (a
+/// panic otherwise, or when the stream ends).
+pub async fn next_event(events: &mut Events) -> ClientEvent {
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), events.next());
+        match next.await.expect("an event in time") {
+            Some(ClientEvent::Other(_)) => continue,
+            Some(event) => return event,
+            None => panic!("the stream ended"),
+        }
+    }
+}
 
 /// The workspace's `fixtures/` folder.
 pub fn fixtures_dir() -> PathBuf {
