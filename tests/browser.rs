@@ -2,9 +2,11 @@
 //! (chromedriver; CI installs Debian's `chromium` and `chromium-driver`):
 //! Alice logs in through the 2008 form, sees Bob online, types and writes
 //! to him (Bob is fbcomet's 2008 client), sees his typing and his answer,
-//! reloads and finds the conversation; Carol, in a second browser, chats
-//! with her. No errors in either page; then the same through injected
-//! faults. Screenshots go to `target/screenshots/`.
+//! reloads and finds the conversation; Carol, in a second browser that
+//! goes through the emulator as its proxy to https://www.facebook.com,
+//! chats with her. No script errors and nothing in either browser's
+//! console; then every message through injected faults. Screenshots go to
+//! `target/screenshots/`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -53,17 +55,29 @@ fn driver(test: &str) -> Option<(Driver, PathBuf)> {
     Some((Driver(child, port), browser))
 }
 
-async fn browser(driver: &Driver, binary: &PathBuf) -> Browser {
+/// A browser session; `proxy`, when given, is the HTTP proxy it goes
+/// through (for the real host names).
+async fn browser(driver: &Driver, binary: &PathBuf, proxy: Option<&str>) -> Browser {
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--window-size=1100,760".to_owned(),
+        "--no-first-run".to_owned(),
+        "--no-default-browser-check".to_owned(),
+    ];
+    if let Some(proxy) = proxy {
+        args.push(format!("--proxy-server={proxy}"));
+        // facebook.com is on the browser's HSTS list: it goes over https,
+        // with certificates from the emulator's CA, which this throwaway
+        // profile is told to accept rather than having it installed.
+        args.push("--ignore-certificate-errors".to_owned());
+    }
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": binary,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1100,760", "--no-first-run", "--no-default-browser-check"],
-        }),
-    );
+    caps.insert("goog:chromeOptions".into(), json!({ "binary": binary, "args": args }));
+    caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     let url = format!("http://127.0.0.1:{}", driver.1);
     for _ in 0..100 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -160,9 +174,33 @@ fn messages_of(uid: u64) -> String {
     )
 }
 
-async fn no_errors(page: &Browser, who: &str) {
+/// The browser's console log (chromedriver's `se/log`).
+#[derive(Debug)]
+struct ConsoleLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for ConsoleLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (hyper::Method, Option<String>) {
+        (hyper::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// No script errors in the page; with `console`, nothing logged as an
+/// error in the browser's console either (with injected faults, failed
+/// requests are logged there by the browser itself, and only script
+/// errors count).
+async fn no_errors(page: &Browser, who: &str, console: bool) {
     let errors = page.execute("return window.__fbcometErrors || ['no error hook']", vec![]).await.expect("errors");
     assert_eq!(errors, json!([]), "{who}'s page had errors");
+    if console {
+        let log = page.issue_cmd(ConsoleLog).await.expect("the console log");
+        let severe: Vec<&serde_json::Value> =
+            log.as_array().into_iter().flatten().filter(|entry| entry["level"] == "SEVERE").collect();
+        assert!(severe.is_empty(), "{who}'s console had errors: {severe:?}");
+    }
 }
 
 fn config(server: &EmulatorServer) -> ClientConfig {
@@ -187,11 +225,16 @@ async fn next_from(events: &mut Events, from: u64) -> ClientEvent {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alice_chats_in_the_browser_with_bob_and_carol() {
     let Some((driver, binary)) = driver("alice_chats_in_the_browser_with_bob_and_carol") else { return };
-    let server = EmulatorServer::start(&World::default(), EmulatorConfig::with_hold(Duration::from_secs(5)))
+    // CONNECT is served as https with the test's CA (for Carol's proxy).
+    let ca_dir = std::env::temp_dir().join(format!("fbcomet-browser-ca-{}", std::process::id()));
+    let ca = fbcomet_mock::tls::Authority::load_or_create(&ca_dir).expect("a CA");
+    let tls = fbcomet_mock::ServerConfig { tls: Some(ca.server_config()), ..Default::default() };
+    let addr = "127.0.0.1:0".parse().expect("addr");
+    let server = EmulatorServer::bind(addr, &World::default(), EmulatorConfig::with_hold(Duration::from_secs(5)), tls)
         .await
         .expect("emulator");
     let url = server.url();
-    let alice = browser(&driver, &binary).await;
+    let alice = browser(&driver, &binary, None).await;
     log_in(&alice, &url, "alice").await;
 
     let bob = Client::login(config(&server), "bob@example.com", "bob").await.expect("bob");
@@ -232,9 +275,10 @@ async fn alice_chats_in_the_browser_with_bob_and_carol() {
     )
     .await;
 
-    // Carol, in a second browser.
-    let carol = browser(&driver, &binary).await;
-    log_in(&carol, &url, "carol").await;
+    // Carol, in a second browser, through fbcomet as her proxy to the real
+    // host name: the page works on either origin.
+    let carol = browser(&driver, &binary, Some(&url)).await;
+    log_in(&carol, "https://www.facebook.com", "carol").await;
     open_chat(&carol, ALICE).await;
     write(&carol, ALICE, "hi Alice, Carol here \u{1F44B}").await;
     until(&alice, "Carol's message, unread", "document.querySelector('.tab[data-uid=\"1003\"][data-unread=\"1\"]')")
@@ -255,8 +299,8 @@ async fn alice_chats_in_the_browser_with_bob_and_carol() {
     until(&alice, "the service page", "document.querySelectorAll('#users tbody tr').length === 3").await;
     screenshot(&alice, "service").await;
 
-    no_errors(&alice, "Alice").await;
-    no_errors(&carol, "Carol").await;
+    no_errors(&alice, "Alice", true).await;
+    no_errors(&carol, "Carol", true).await;
     alice.close().await.expect("close");
     carol.close().await.expect("close");
     drop(bob_events);
@@ -270,7 +314,7 @@ async fn the_page_gets_every_message_through_injected_faults() {
     let config_with_faults =
         EmulatorConfig { faults: Some(faults), ..EmulatorConfig::with_hold(Duration::from_secs(2)) };
     let server = EmulatorServer::start(&World::default(), config_with_faults).await.expect("emulator");
-    let alice = browser(&driver, &binary).await;
+    let alice = browser(&driver, &binary, None).await;
     log_in(&alice, &server.url(), "alice").await;
     let bob = Client::login(config(&server), "bob@example.com", "bob").await.expect("bob");
     let mut bob_events = bob.events().expect("events");
@@ -288,7 +332,7 @@ async fn the_page_gets_every_message_through_injected_faults() {
     )
     .await;
     assert!(server.emulator().stats().faults > 0, "faults were injected");
-    no_errors(&alice, "Alice").await;
+    no_errors(&alice, "Alice", false).await;
     alice.close().await.expect("close");
     drop(bob_events);
     server.shutdown().await;
