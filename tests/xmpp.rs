@@ -32,7 +32,7 @@ async fn service(limits: Limits, tls: Option<Arc<rustls::ServerConfig>>) -> (Emu
     let server = EmulatorServer::start(&World::default(), EmulatorConfig::with_hold(Duration::from_secs(2)))
         .await
         .expect("emulator");
-    let config = XmppConfig { limits, tls, presence_every: Duration::from_millis(100) };
+    let config = XmppConfig { limits, tls, presence_every: Duration::from_millis(100), ..XmppConfig::default() };
     let xmpp =
         XmppServer::bind("127.0.0.1:0".parse().expect("addr"), server.emulator().clone(), config).await.expect("xmpp");
     (server, xmpp)

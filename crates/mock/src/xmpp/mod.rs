@@ -11,6 +11,8 @@
 //! names; pings (XEP-0199) are answered; any other iq gets
 //! `service-unavailable`. Users are `-UID@chat.facebook.com` (`UID@` is
 //! taken too). A stanza whose `from` is not the user is a stream error.
+//! An available session is presence as a held poll is, and the service's
+//! counters count it among the held polls.
 //! See [`stream`] for the bounds of what is read.
 
 mod sasl;
@@ -56,11 +58,13 @@ pub struct XmppConfig {
     /// How often friends' presence is compared with what the client was
     /// last told.
     pub presence_every: Duration,
+    /// How many connections at once; past this a new one is closed at once.
+    pub max_connections: usize,
 }
 
 impl Default for XmppConfig {
     fn default() -> Self {
-        Self { limits: Limits::default(), tls: None, presence_every: Duration::from_secs(1) }
+        Self { limits: Limits::default(), tls: None, presence_every: Duration::from_secs(1), max_connections: 1024 }
     }
 }
 
@@ -75,15 +79,21 @@ impl XmppServer {
     pub async fn bind(addr: SocketAddr, emulator: Arc<Emulator>, config: XmppConfig) -> io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
         let config = Arc::new(config);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, peer)) = listener.accept().await else { continue };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "xmpp: too many connections; this one is closed");
+                    continue;
+                };
                 let (emulator, config) = (emulator.clone(), config.clone());
                 tokio::spawn(async move {
                     if let Err(err) = serve(tcp, peer, emulator, config).await {
                         tracing::debug!(%peer, %err, "xmpp connection ended");
                     }
+                    drop(slot);
                 });
             }
         });
