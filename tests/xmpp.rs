@@ -375,3 +375,31 @@ async fn the_streams_bounds_hold_and_the_server_goes_on() {
     xmpp.shutdown();
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_gone_idle_is_away() {
+    use fbcomet_chat::ChatConfig;
+    let chat =
+        ChatConfig { idle_after: Duration::from_millis(400), ..EmulatorConfig::with_hold(Duration::from_secs(2)).chat };
+    let server =
+        EmulatorServer::start(&World::default(), EmulatorConfig { chat, faults: None }).await.expect("emulator");
+    let config = XmppConfig { presence_every: Duration::from_millis(100), ..XmppConfig::default() };
+    let xmpp =
+        XmppServer::bind("127.0.0.1:0".parse().expect("addr"), server.emulator().clone(), config).await.expect("xmpp");
+    let mut raw = alice(&xmpp).await;
+    raw.send("<presence/>").await;
+    let bob = Client::login(client_config(&server), "bob@example.com", "bob").await.expect("bob");
+    let mut events = bob.events().expect("events");
+    assert!(events.ready().await);
+    bob.typing(ALICE, true).await.expect("active");
+    let keep_polling = tokio::spawn(async move { while events.next().await.is_some() {} });
+    raw.until("<presence from=\"-1002@chat.facebook.com/fbcomet\"").await;
+    let available = raw.until(">").await;
+    assert!(available.ends_with("/>"), "available, without a <show>: {available}");
+    // Bob does nothing for a while: still online (polling), now idle.
+    let away = raw.until("<show>away</show>").await;
+    assert!(away.contains("-1002@chat.facebook.com"), "{away}");
+    keep_polling.abort();
+    xmpp.shutdown();
+    server.shutdown().await;
+}
