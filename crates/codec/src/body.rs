@@ -56,12 +56,18 @@ impl<'a> From<Envelope<'a>> for Body<'a> {
 ///
 /// Strings without escapes are borrowed from `input`.
 pub fn decode(input: &[u8]) -> Result<Body<'_>> {
+    let (text, start) = object_text(input)?;
+    decode_object(text, start)
+}
+
+/// The text from the object's `{` on, and where it starts.
+fn object_text(input: &[u8]) -> Result<(&str, usize)> {
     let start = match crate::prefix::find_object(input, true)? {
         crate::prefix::Start::Object(at) => at,
         crate::prefix::Start::NeedMore(_) => return Err(Error::Empty),
     };
     let text = std::str::from_utf8(&input[start..]).map_err(|e| Error::Utf8 { offset: start + e.valid_up_to() })?;
-    decode_object(text, start)
+    Ok((text, start))
 }
 
 /// Decodes one body that must be a channel frame.
@@ -95,8 +101,28 @@ fn not_what_was_asked(input: &[u8], wanted: &str, found: &str) -> Error {
 }
 
 /// Decodes the JSON object that is `text` (plus trailing whitespace), which
-/// starts at byte `base` of the caller's input.
+/// starts at byte `base` of the caller's input: the common shapes on the
+/// fast path ([`crate::fast`]), everything else (and every error) by the
+/// general decoder.
 pub(crate) fn decode_object(text: &str, base: usize) -> Result<Body<'_>> {
+    match crate::fast::decode(text) {
+        Some(body) => Ok(body),
+        None => decode_object_general(text, base),
+    }
+}
+
+/// [`decode`] without the fast path: the general decoder alone, which the
+/// fast path must agree with on every input (the differential fuzz target
+/// and the property tests compare the two). Not for other uses.
+#[doc(hidden)]
+pub fn decode_general(input: &[u8]) -> Result<Body<'_>> {
+    let (text, start) = object_text(input)?;
+    decode_object_general(text, start)
+}
+
+/// The general decoder: one serde pass into tolerant slots, then the typed
+/// values built from them, with a path and an offset for every error.
+pub(crate) fn decode_object_general(text: &str, base: usize) -> Result<Body<'_>> {
     let mut de = serde_json::Deserializer::from_str(text);
     let fields = match shaped(&mut de, BodyVisitor) {
         Ok(Shaped::Ok(fields)) => fields,

@@ -61,6 +61,7 @@ mod encode;
 mod envelope;
 mod error;
 mod event;
+mod fast;
 mod frame;
 mod loose;
 mod payload;
@@ -70,7 +71,7 @@ mod raw;
 mod scan;
 mod stream;
 
-pub use body::{Body, decode, decode_envelope, decode_frame};
+pub use body::{Body, decode, decode_envelope, decode_frame, decode_general};
 pub use delta::{Delta, DeltaKind, MID_PREFIX, NewMessage, ReadReceipt, ThreadKey};
 pub use describe::{describe, describe_event};
 pub use encode::{Encoder, Escaping, Prefix};

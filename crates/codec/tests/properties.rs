@@ -293,6 +293,29 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 
+    /// The fast path and the general decoder agree on every body the
+    /// encoder writes, and on those bodies mangled: the same value, or the
+    /// same error.
+    #[test]
+    fn the_fast_path_agrees_with_the_general_decoder(
+        body in body(),
+        encoder in encoder(),
+        edits in vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..3),
+    ) {
+        let mut wire = encoder.body(&body);
+        prop_assert_eq!(decode(&wire), fbcomet_codec::decode_general(&wire));
+        for (at, byte, how) in edits {
+            let i = at.index(wire.len() + 1);
+            match how {
+                0 => wire.insert(i, byte),
+                1 if i < wire.len() => { wire.remove(i); }
+                _ if i < wire.len() => wire[i] = byte,
+                _ => {}
+            }
+            prop_assert_eq!(decode(&wire), fbcomet_codec::decode_general(&wire));
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..256), split in any::<prop::sample::Index>()) {
         let _ = decode(&bytes);

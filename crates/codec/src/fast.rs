@@ -1,0 +1,487 @@
+//! The fast path of decoding: the common bodies read in one pass straight
+//! into their typed values, strings borrowed from the input where they have
+//! no escapes.
+//!
+//! It takes the shapes the service sent nearly always: `msg` frames of
+//! `msg` and `typ` events with their usual keys and types, `continue`,
+//! `refresh` and `heartbeat` frames, and envelopes with an empty or null
+//! payload (send.php, typ.php, errors). Anything else (another key, a
+//! number written as a string, a `null`, a duplicate key, a delta, a buddy
+//! list, and every malformed input) gives `None`, and the general decoder
+//! of [`crate::body`] reads the body instead: so every error, with its path
+//! and offset, and every tolerance stay that decoder's, and the two agree
+//! on every input (the fuzz target `differential` and the property tests
+//! check it).
+
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
+
+use crate::body::Body;
+use crate::envelope::Envelope;
+use crate::event::{Event, Message, Typing};
+use crate::frame::{Frame, FrameKind};
+use crate::payload::Payload;
+use crate::raw::{Extra, RawJson};
+
+/// The body that `text` (one JSON object, then only whitespace) holds, if
+/// it has one of the common shapes.
+pub(crate) fn decode(text: &str) -> Option<Body<'_>> {
+    let mut p = Parser { text, bytes: text.as_bytes(), at: 0 };
+    let body = p.body()?;
+    p.ws();
+    (p.at == p.bytes.len()).then_some(body)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+/// The top-level keys of a body, as read.
+#[derive(Default)]
+struct Top<'a> {
+    t: Option<Cow<'a, str>>,
+    c: Option<Cow<'a, str>>,
+    seq: Option<i64>,
+    reason: Option<i64>,
+    ms: Option<Vec<Event<'a>>>,
+    error: Option<i64>,
+    summary: Option<Cow<'a, str>>,
+    description: Option<Cow<'a, str>>,
+    payload: Option<Payload<'a>>,
+    bootload: Option<RawJson<'a>>,
+}
+
+/// Sets `slot` once; a second time is a duplicate key, for the general
+/// decoder.
+fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value?);
+    Some(())
+}
+
+impl<'a> Parser<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.ws();
+        (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.bytes.get(self.at).copied()
+    }
+
+    /// `{` key `:` value (`,` ...)* `}`, calling `field` for each key; an
+    /// empty object too.
+    fn object(&mut self, mut field: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let key = self.string()?;
+            self.eat(b':')?;
+            field(self, key)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string; borrowed when it has no escapes.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.eat(b'"')?;
+        let start = self.at;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    let s = &self.text[start..self.at];
+                    self.at += 1;
+                    return Some(Cow::Borrowed(s));
+                }
+                b'\\' => break,
+                0..=0x1f => return None,
+                _ => self.at += 1,
+            }
+        }
+        let mut out = String::with_capacity(self.at - start + 16);
+        out.push_str(&self.text[start..self.at]);
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(Cow::Owned(out));
+                }
+                b'\\' => {
+                    let c = match *self.bytes.get(self.at + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            self.at += 2;
+                            let c = self.unicode_escape()?;
+                            out.push(c);
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    out.push(c);
+                    self.at += 2;
+                }
+                0..=0x1f => return None,
+                _ => {
+                    // Up to the next quote or backslash, whole characters.
+                    let run = self.bytes[self.at..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+                    out.push_str(&self.text[self.at..self.at + run]);
+                    self.at += run;
+                }
+            }
+        }
+    }
+
+    /// The four hex digits after `\u` (and a low surrogate's after a high
+    /// one's); the cursor is at the first digit.
+    fn unicode_escape(&mut self) -> Option<char> {
+        let first = self.hex4()?;
+        match first {
+            0xd800..=0xdbff => {
+                if self.bytes.get(self.at..self.at + 2)? != b"\\u" {
+                    return None;
+                }
+                self.at += 2;
+                let low = self.hex4()?;
+                if !(0xdc00..=0xdfff).contains(&low) {
+                    return None;
+                }
+                char::from_u32(0x10000 + ((first - 0xd800) << 10) + (low - 0xdc00))
+            }
+            0xdc00..=0xdfff => None,
+            c => char::from_u32(c),
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.text.get(self.at..self.at + 4)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.at += 4;
+        u32::from_str_radix(digits, 16).ok()
+    }
+
+    /// An integer as JSON writes one (no fraction, no exponent), as i64.
+    fn int(&mut self) -> Option<i64> {
+        self.ws();
+        let start = self.at;
+        if self.bytes.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        let digits = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        let n = self.at - digits;
+        if n == 0 || (n > 1 && self.bytes[digits] == b'0') {
+            return None;
+        }
+        if matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.text[start..self.at].parse().ok()
+    }
+
+    /// A non-negative integer, as u64 (uids).
+    fn uid(&mut self) -> Option<u64> {
+        self.ws();
+        if self.bytes.get(self.at) == Some(&b'-') {
+            return None;
+        }
+        let start = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        let n = self.at - start;
+        if n == 0 || (n > 1 && self.bytes[start] == b'0') || matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        self.text[start..self.at].parse().ok()
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.ws();
+        (self.bytes.get(self.at..self.at + word.len())? == word).then(|| self.at += word.len())
+    }
+
+    /// Any value, as its raw text (checked by serde_json, so that what is
+    /// kept raw is what the general decoder would keep).
+    fn raw(&mut self) -> Option<RawJson<'a>> {
+        self.ws();
+        let start = self.at;
+        self.skip()?;
+        let raw: &'a RawValue = serde_json::from_str(&self.text[start..self.at]).ok()?;
+        Some(RawJson::borrowed(raw))
+    }
+
+    fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => self.object(|p, _| p.skip()),
+            b'[' => {
+                self.at += 1;
+                if self.peek()? == b']' {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip()?;
+                    match self.peek()? {
+                        b',' => self.at += 1,
+                        b']' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => {
+                let start = self.at;
+                while self
+                    .bytes
+                    .get(self.at)
+                    .is_some_and(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                {
+                    self.at += 1;
+                }
+                (self.at > start).then_some(())
+            }
+        }
+    }
+
+    fn body(&mut self) -> Option<Body<'a>> {
+        let mut top = Top::default();
+        self.object(|p, key| match key.as_ref() {
+            "t" => once(&mut top.t, p.string()),
+            "c" => once(&mut top.c, p.string()),
+            "seq" => once(&mut top.seq, p.int()),
+            "reason" => once(&mut top.reason, p.int()),
+            "ms" => once(&mut top.ms, p.events()),
+            "error" => once(&mut top.error, p.int()),
+            "errorSummary" => once(&mut top.summary, p.string()),
+            "errorDescription" => once(&mut top.description, p.string()),
+            "payload" => once(&mut top.payload, p.simple_payload()),
+            "bootload" => once(&mut top.bootload, p.raw()),
+            _ => None,
+        })?;
+        let envelope = top.error.is_some()
+            || top.summary.is_some()
+            || top.description.is_some()
+            || top.payload.is_some()
+            || top.bootload.is_some();
+        match top.t {
+            Some(t) => {
+                if envelope {
+                    return None;
+                }
+                let kind = match t.as_ref() {
+                    "msg" if top.reason.is_none() => FrameKind::Msg { channel: top.c, events: top.ms? },
+                    "continue" | "heartbeat" | "refresh" if top.c.is_none() && top.ms.is_none() => match t.as_ref() {
+                        "continue" if top.reason.is_none() => FrameKind::Continue,
+                        "heartbeat" if top.reason.is_none() => FrameKind::Heartbeat,
+                        "refresh" => FrameKind::Refresh { reason: top.reason },
+                        _ => return None,
+                    },
+                    _ => return None,
+                };
+                Some(Body::Frame(Frame { kind, seq: top.seq, extra: Extra::new() }))
+            }
+            None if top.error.is_some() || top.payload.is_some() => {
+                if top.c.is_some() || top.seq.is_some() || top.reason.is_some() || top.ms.is_some() {
+                    return None;
+                }
+                Some(Body::Envelope(Envelope {
+                    error: top.error.unwrap_or(0),
+                    summary: top.summary.unwrap_or_default(),
+                    description: top.description.unwrap_or_default(),
+                    is_warning: None,
+                    payload: top.payload.unwrap_or(Payload::Absent),
+                    bootload: top.bootload,
+                    extra: Extra::new(),
+                }))
+            }
+            None => None,
+        }
+    }
+
+    /// `[]` or `null`; other payloads are the general decoder's.
+    fn simple_payload(&mut self) -> Option<Payload<'a>> {
+        match self.peek()? {
+            b'n' => self.literal(b"null").map(|()| Payload::Null),
+            b'[' => {
+                self.at += 1;
+                self.eat(b']').map(|()| Payload::Empty)
+            }
+            _ => None,
+        }
+    }
+
+    fn events(&mut self) -> Option<Vec<Event<'a>>> {
+        self.eat(b'[')?;
+        let mut events = Vec::new();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(events);
+        }
+        loop {
+            events.push(self.event()?);
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(events);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn event(&mut self) -> Option<Event<'a>> {
+        let mut kind: Option<Cow<'a, str>> = None;
+        let (mut from, mut to, mut st) = (None, None, None);
+        let mut names: [Option<Cow<'a, str>>; 4] = [None, None, None, None];
+        let mut msg = None;
+        self.object(|p, key| match key.as_ref() {
+            "type" => once(&mut kind, p.string()),
+            "from" => once(&mut from, p.uid()),
+            "to" => once(&mut to, p.uid()),
+            "st" => once(&mut st, p.typing_state()),
+            "msg" => once(&mut msg, p.msg()),
+            "from_name" => once(&mut names[0], p.string()),
+            "to_name" => once(&mut names[1], p.string()),
+            "from_first_name" => once(&mut names[2], p.string()),
+            "to_first_name" => once(&mut names[3], p.string()),
+            _ => None,
+        })?;
+        let (from, to) = (from?, to?);
+        match kind?.as_ref() {
+            "msg" if st.is_none() => {
+                let (text, time, client_time, msg_id) = msg?;
+                let [from_name, to_name, from_first_name, to_first_name] = names;
+                Some(Event::Msg(Message {
+                    from,
+                    to,
+                    from_name,
+                    to_name,
+                    from_first_name,
+                    to_first_name,
+                    text,
+                    time,
+                    client_time,
+                    msg_id,
+                    msg_extra: Extra::new(),
+                    extra: Extra::new(),
+                }))
+            }
+            "typ" if msg.is_none() && names.iter().all(Option::is_none) => {
+                Some(Event::Typ(Typing { from, to, typing: st?, extra: Extra::new() }))
+            }
+            _ => None,
+        }
+    }
+
+    /// `st`: 0 or 1 (any integer: not 0 is typing), or a boolean.
+    fn typing_state(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.literal(b"true").map(|()| true),
+            b'f' => self.literal(b"false").map(|()| false),
+            _ => self.int().map(|n| n != 0),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn msg(&mut self) -> Option<(Cow<'a, str>, Option<i64>, Option<i64>, Option<Cow<'a, str>>)> {
+        let (mut text, mut time, mut client_time, mut msg_id) = (None, None, None, None);
+        self.object(|p, key| match key.as_ref() {
+            "text" => once(&mut text, p.string()),
+            "time" => once(&mut time, p.int()),
+            "clientTime" => once(&mut client_time, p.int()),
+            "msgID" => once(&mut msg_id, p.string()),
+            _ => None,
+        })?;
+        Some((text?, time, client_time, msg_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the general decoder makes of `text`.
+    fn general(text: &str) -> crate::Result<Body<'_>> {
+        crate::body::decode_object_general(text, 0)
+    }
+
+    #[test]
+    fn the_common_shapes_decode_as_the_general_decoder_decodes_them() {
+        for text in [
+            r#"{"t":"msg","c":"p_1","ms":[{"type":"msg","msg":{"text":"a \"b\" \u00e9 \ud83d\ude00 \/","time":1,"clientTime":2,"msgID":"3"},"from":1,"to":2,"from_name":"A","to_name":"B","from_first_name":"A","to_first_name":"B"},{"type":"typ","st":1,"from":1,"to":2}]}"#,
+            r#"{"t":"msg","ms":[],"seq":5}"#,
+            r#" { "t" : "continue" } "#,
+            r#"{"t":"refresh","seq":0,"reason":110}"#,
+            r#"{"t":"heartbeat","seq":7}"#,
+            r#"{"error":0,"errorSummary":"","errorDescription":"No error.","payload":[]}"#,
+            r#"{"error":1357001,"errorSummary":"Not Logged In","errorDescription":"x","payload":null,"bootload":[{"a":1}]}"#,
+            r#"{"payload":[],"error":0}"#,
+        ] {
+            let fast = decode(text).unwrap_or_else(|| panic!("the fast path takes {text}"));
+            assert_eq!(Ok(fast), general(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_general_decoder() {
+        for text in [
+            r#"{"t":"msg","c":"p_1","u":1,"ms":[]}"#,
+            r#"{"t":"msg","ms":[{"type":"msg","msg":{"text":"x","msgID":5},"from":1,"to":2}]}"#,
+            r#"{"t":"msg","ms":[{"type":"msg","msg":{"text":"x"},"from":"1","to":2}]}"#,
+            r#"{"t":"msg","ms":[{"type":"delta","delta":{}}]}"#,
+            r#"{"t":"msg","ms":[{"type":"msg","msg":{"text":null},"from":1,"to":2}]}"#,
+            r#"{"t":"continue","t":"continue"}"#,
+            r#"{"t":"refresh","seq":1.0}"#,
+            r#"{"t":"refresh","seq":01}"#,
+            r#"{"t":"lb","lb_info":{"sticky":"1"}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{}}}"#,
+            r#"{"t":"msg","ms":[]} x"#,
+            "{\"t\":\"ms\u{1}g\"}",
+            r#"{"t":"\ud800"}"#,
+        ] {
+            assert!(decode(text).is_none(), "{text}");
+        }
+    }
+}
