@@ -105,11 +105,32 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Moves the cursor to the next `"`, backslash or control character,
+    /// eight bytes at a time while none is among them.
+    fn skip_plain(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+        while let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            let special = zero_byte(w ^ (ONES * u64::from(b'"')))
+                | zero_byte(w ^ (ONES * u64::from(b'\\')))
+                | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+            if special != 0 {
+                break;
+            }
+            self.at += 8;
+        }
+    }
+
     /// A string; borrowed when it has no escapes.
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let start = self.at;
         loop {
+            self.skip_plain();
             match *self.bytes.get(self.at)? {
                 b'"' => {
                     let s = &self.text[start..self.at];
@@ -194,40 +215,37 @@ impl<'a> Parser<'a> {
     /// An integer as JSON writes one (no fraction, no exponent), as i64.
     fn int(&mut self) -> Option<i64> {
         self.ws();
-        let start = self.at;
-        if self.bytes.get(self.at) == Some(&b'-') {
+        let negative = self.bytes.get(self.at) == Some(&b'-');
+        if negative {
             self.at += 1;
         }
-        let digits = self.at;
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
-            self.at += 1;
-        }
-        let n = self.at - digits;
-        if n == 0 || (n > 1 && self.bytes[digits] == b'0') {
-            return None;
-        }
-        if matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        self.text[start..self.at].parse().ok()
+        let magnitude = self.digits()?;
+        if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() }
     }
 
     /// A non-negative integer, as u64 (uids).
     fn uid(&mut self) -> Option<u64> {
         self.ws();
-        if self.bytes.get(self.at) == Some(&b'-') {
-            return None;
-        }
+        self.digits()
+    }
+
+    /// The digits of a JSON integer: no leading zero, no fraction or
+    /// exponent after, no overflow.
+    fn digits(&mut self) -> Option<u64> {
         let start = self.at;
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+        let mut n: u64 = 0;
+        while let Some(&b) = self.bytes.get(self.at).filter(|b| b.is_ascii_digit()) {
+            n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
             self.at += 1;
         }
-        let n = self.at - start;
-        if n == 0 || (n > 1 && self.bytes[start] == b'0') || matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E'))
-        {
+        let count = self.at - start;
+        if count == 0 || (count > 1 && self.bytes[start] == b'0') {
             return None;
         }
-        self.text[start..self.at].parse().ok()
+        if matches!(self.bytes.get(self.at), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        Some(n)
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
@@ -353,7 +371,7 @@ impl<'a> Parser<'a> {
 
     fn events(&mut self) -> Option<Vec<Event<'a>>> {
         self.eat(b'[')?;
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(4);
         if self.peek()? == b']' {
             self.at += 1;
             return Some(events);
