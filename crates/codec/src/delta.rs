@@ -50,6 +50,16 @@ pub enum ThreadKey {
     Group(u64),
 }
 
+impl ThreadKey {
+    /// `{"otherUserFbId":".."}` or `{"threadFbId":".."}`.
+    fn to_json(self) -> Value {
+        match self {
+            ThreadKey::User(uid) => serde_json::json!({ "otherUserFbId": uid.to_string() }),
+            ThreadKey::Group(id) => serde_json::json!({ "threadFbId": id.to_string() }),
+        }
+    }
+}
+
 /// A `NewMessage` delta.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
@@ -115,15 +125,11 @@ impl NewMessage {
     /// the service writes for this message, in the shape fbchat 1.1.3 reads
     /// (`tags` present and not empty, `attachments` an array).
     pub fn to_delta(&self) -> Delta<'static> {
-        let thread = match self.thread {
-            ThreadKey::User(uid) => serde_json::json!({ "otherUserFbId": uid.to_string() }),
-            ThreadKey::Group(id) => serde_json::json!({ "threadFbId": id.to_string() }),
-        };
         let mut metadata = serde_json::json!({
             "messageId": self.message_id,
             "actorFbId": self.actor.to_string(),
             "timestamp": self.timestamp.to_string(),
-            "threadKey": thread,
+            "threadKey": self.thread.to_json(),
             "tags": self.tags,
         });
         if let Some(id) = &self.offline_threading_id {
@@ -144,14 +150,10 @@ impl NewMessage {
 impl ReadReceipt {
     /// The `{"type":"delta","delta":{"class":"ReadReceipt",...}}` event.
     pub fn to_delta(&self) -> Delta<'static> {
-        let thread = match self.thread {
-            ThreadKey::User(uid) => serde_json::json!({ "otherUserFbId": uid.to_string() }),
-            ThreadKey::Group(id) => serde_json::json!({ "threadFbId": id.to_string() }),
-        };
         let delta = serde_json::json!({
             "class": "ReadReceipt",
             "actorFbId": self.reader.to_string(),
-            "threadKey": thread,
+            "threadKey": self.thread.to_json(),
             "watermarkTimestampMs": self.watermark_ms.to_string(),
             "actionTimestampMs": self.action_ms.to_string(),
         });
