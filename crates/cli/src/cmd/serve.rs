@@ -46,7 +46,8 @@ use crate::cmd::util::{
   # an HTTPS-era client, with fbcomet as its proxy and its CA trusted:
   curl --cacert \"$(fbcomet ca --path)\" -x http://127.0.0.1:8008 https://www.facebook.com/login.php")]
 pub(crate) struct Args {
-    /// The world: users and friendships (JSON; see fixtures/README.md).
+    /// The world: users, friendships, apps and pages (JSON; see
+    /// fixtures/README.md).
     #[arg(long, value_name = "FILE")]
     world: Option<PathBuf>,
 
