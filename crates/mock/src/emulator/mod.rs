@@ -92,6 +92,11 @@ struct Shared {
 }
 
 impl Shared {
+    /// What wakes when `uid`'s log moves.
+    fn wake_of(&mut self, uid: u64) -> watch::Receiver<u64> {
+        self.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe()
+    }
+
     fn drain(&mut self) {
         while let Some(output) = self.chat.poll_output() {
             match output {
@@ -165,7 +170,7 @@ impl Emulator {
 
     /// What wakes when `uid`'s log moves.
     pub(crate) fn subscribe(&self, uid: u64) -> watch::Receiver<u64> {
-        self.lock().wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe()
+        self.lock().wake_of(uid)
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {
@@ -251,8 +256,7 @@ impl Emulator {
                 answer => return Ok(Err(answer)),
             };
             shared.chat.begin_hold(uid, now);
-            let rx = shared.wakes.entry(uid).or_insert_with(|| watch::channel(0).0).subscribe();
-            // (the same as `subscribe`, under the poll's lock)
+            let rx = shared.wake_of(uid);
             Ok(Ok((deadline, rx)))
         })?;
         let (deadline, rx) = match polled {
