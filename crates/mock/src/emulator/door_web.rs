@@ -29,28 +29,15 @@ pub(super) const THREAD_QUERY_DOC_ID: &str = "1386147188135407";
 /// The most messages one thread query returns.
 const MAX_MESSAGES_PER_QUERY: usize = 500;
 
-/// Whether this door serves `path`.
-pub(super) fn serves(path: &str) -> bool {
-    matches!(
-        path,
-        "/messaging/send/"
-            | "/chat/user_info/"
-            | "/chat/user_info_all"
-            | "/chat/user_info_all/"
-            | "/ajax/mercury/threadlist_info.php"
-            | "/ajax/mercury/thread_sync.php"
-            | "/ajax/mercury/change_read_status.php"
-            | "/ajax/mercury/delivery_receipts.php"
-            | "/ajax/mercury/mark_seen.php"
-            | "/ajax/messaging/typ.php"
-            | "/api/graphqlbatch/"
-            | "/api/graphqlbatch"
-    )
+/// What a path of this door is: a post with its action, or the graphql
+/// batch (answered in a shape of its own).
+enum Route {
+    Post(Action),
+    Graphql,
 }
 
-/// The www posts of this era; `None` for a path this door does not serve.
-pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
-    let action: Action = match req.path.as_str() {
+fn route_of(path: &str) -> Option<Route> {
+    Some(Route::Post(match path {
         "/messaging/send/" => send,
         "/chat/user_info/" => user_info,
         "/chat/user_info_all" | "/chat/user_info_all/" => user_info_all,
@@ -60,10 +47,22 @@ pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
         "/ajax/mercury/delivery_receipts.php" => delivery_receipts,
         "/ajax/mercury/mark_seen.php" => acknowledge,
         "/ajax/messaging/typ.php" => typing,
-        "/api/graphqlbatch/" | "/api/graphqlbatch" => return Some(graphql(emulator, req)),
+        "/api/graphqlbatch/" | "/api/graphqlbatch" => return Some(Route::Graphql),
         _ => return None,
-    };
-    Some(post(emulator, req, action))
+    }))
+}
+
+/// Whether this door serves `path`.
+pub(super) fn serves(path: &str) -> bool {
+    route_of(path).is_some()
+}
+
+/// The www posts of this era; `None` for a path this door does not serve.
+pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
+    Some(match route_of(&req.path)? {
+        Route::Post(action) => post(emulator, req, action),
+        Route::Graphql => graphql(emulator, req),
+    })
 }
 
 /// `/active_ping` on an edge-chat host: the user is there. Any 2xx with a
