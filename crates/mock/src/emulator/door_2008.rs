@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use fbcomet_chat::{BuddyList as CoreBuddyList, ChatError, ChatService, LoginError, Outgoing, Poll, PollKind};
+use fbcomet_chat::{BuddyList as CoreBuddyList, ChatError, ChatService, LoginError, Outgoing, Poll, PollKind, User};
 use fbcomet_codec::{
     Availability, BuddyList, ChatHost, Encoder, Envelope, ErrorCode, Event, Extra, Frame, History, Notifications,
     Payload, PollTarget, Presence, Reconnect, UidMap, UserInfo,
@@ -25,13 +25,19 @@ pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
     Some(match (req.method.as_str(), req.path.as_str()) {
         // Logged in, the front page is home and the login page sends there
         // (fbchat's isLoggedIn() asks login.php and looks for "home").
-        ("GET", "/" | "/index.php") if signed_in(emulator, req) => home(emulator, req),
-        ("GET", "/login.php") if signed_in(emulator, req) => {
-            Reply::with_status(302, "").header("location", "/home.php")
-        }
-        ("GET", "/" | "/login.php" | "/index.php") => html(200, pages::login(None)),
+        ("GET", "/" | "/index.php") => match signed_in(emulator, req) {
+            Some((user, form_token)) => html(200, pages::home(user, &form_token)),
+            None => html(200, pages::login(None)),
+        },
+        ("GET", "/login.php") => match signed_in(emulator, req) {
+            Some(_) => Reply::with_status(302, "").header("location", "/home.php"),
+            None => html(200, pages::login(None)),
+        },
         ("POST", "/login.php") => login(emulator, req),
-        (_, "/home.php") => home(emulator, req),
+        (_, "/home.php") => match signed_in(emulator, req) {
+            Some((user, form_token)) => html(200, pages::home(user, &form_token)),
+            None => Reply::with_status(302, "").header("location", "/login.php"),
+        },
         (_, "/logout.php") => logout(emulator, req),
         (_, "/ajax/chat/send.php") => ajax(emulator, req, send),
         (_, "/ajax/presence/update.php" | "/ajax/chat/buddy_list.php") => ajax(emulator, req, presence),
@@ -67,19 +73,12 @@ fn login(emulator: &Emulator, req: &Request) -> Reply {
         .header("set-cookie", format!("xs={}; path=/{domain}; httponly", grant.token))
 }
 
-/// Whether the request carries a live login's cookie.
-fn signed_in(emulator: &Emulator, req: &Request) -> bool {
+/// The user of the live login the request's cookie names, with its form
+/// token; `None` without one.
+fn signed_in<'e>(emulator: &'e Emulator, req: &Request) -> Option<(&'e User, String)> {
     let token = req.cookie("xs").unwrap_or_default();
-    emulator.with_chat(|chat, now| chat.authenticate(token, now).is_ok())
-}
-
-fn home(emulator: &Emulator, req: &Request) -> Reply {
-    let token = req.cookie("xs").unwrap_or_default();
-    let login = emulator.with_chat(|chat, now| chat.authenticate(token, now));
-    match login.ok().and_then(|l| Some((emulator.user(l.uid)?, l.post_form_id))) {
-        Some((user, post_form_id)) => html(200, pages::home(user, &post_form_id)),
-        None => Reply::with_status(302, "").header("location", "/login.php"),
-    }
+    let login = emulator.with_chat(|chat, now| chat.authenticate(token, now)).ok()?;
+    Some((emulator.user(login.uid)?, login.post_form_id))
 }
 
 fn logout(emulator: &Emulator, req: &Request) -> Reply {
