@@ -354,21 +354,13 @@ impl<S: Store> ChatService<S> {
         check: impl FnOnce(&User) -> bool,
     ) -> Result<Grant, LoginError> {
         let account = account.trim().to_lowercase();
-        if let Some(retry_after) = self.throttle.wait(address, &account, now) {
-            self.stats.throttled_logins += 1;
-            return Err(LoginError::Throttled { retry_after });
-        }
-        let user = self
-            .users
-            .values()
-            .find(|u| u.email.eq_ignore_ascii_case(&account) || u.username().eq_ignore_ascii_case(&account));
-        let Some(uid) = user.filter(|u| check(u)).map(|u| u.uid) else {
-            self.stats.failed_logins += 1;
-            self.throttle.fail(address, &account, now);
-            return Err(LoginError::WrongCredentials);
-        };
-        self.throttle.succeed(address);
-        Ok(self.grant(uid, now))
+        self.throttled(&account, address, now, |users, _| {
+            users
+                .values()
+                .find(|u| u.email.eq_ignore_ascii_case(&account) || u.username().eq_ignore_ascii_case(&account))
+                .filter(|u| check(u))
+                .map(|u| u.uid)
+        })
     }
 
     /// Logs in the user whose access token is `token`, for the app
@@ -381,16 +373,30 @@ impl<S: Store> ChatService<S> {
         address: Option<IpAddr>,
         now: Instant,
     ) -> Result<Grant, LoginError> {
-        let account = format!("app:{api_key}");
-        if let Some(retry_after) = self.throttle.wait(address, &account, now) {
+        self.throttled(&format!("app:{api_key}"), address, now, |users, apps| {
+            let known_app = apps.iter().any(|a| a.id == api_key);
+            let user = users.values().find(|u| u.access_token.as_deref() == Some(token)).map(|u| u.uid);
+            user.filter(|_| known_app && !token.is_empty())
+        })
+    }
+
+    /// A login attempt for `account` through the throttle: refused
+    /// unchecked while it waits; `find` names the user, or a failure is
+    /// counted against the address and the account.
+    fn throttled(
+        &mut self,
+        account: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+        find: impl FnOnce(&BTreeMap<u64, User>, &[App]) -> Option<u64>,
+    ) -> Result<Grant, LoginError> {
+        if let Some(retry_after) = self.throttle.wait(address, account, now) {
             self.stats.throttled_logins += 1;
             return Err(LoginError::Throttled { retry_after });
         }
-        let known_app = self.apps.iter().any(|a| a.id == api_key);
-        let user = self.users.values().find(|u| u.access_token.as_deref() == Some(token)).map(|u| u.uid);
-        let Some(uid) = user.filter(|_| known_app && !token.is_empty()) else {
+        let Some(uid) = find(&self.users, &self.apps) else {
             self.stats.failed_logins += 1;
-            self.throttle.fail(address, &account, now);
+            self.throttle.fail(address, account, now);
             return Err(LoginError::WrongCredentials);
         };
         self.throttle.succeed(address);
