@@ -144,14 +144,27 @@ impl Sender {
         if let Some(dtsg) = &session.fb_dtsg {
             form.push(("fb_dtsg", dtsg.clone()));
         }
+        let attempts =
+            self.retried(&msg_id, || async { self.post("/ajax/chat/send.php", &form).await.map(drop) }).await?;
+        Ok(Sent { msg_id, client_time, attempts })
+    }
+
+    /// Runs `post` until it succeeds, a failure is not transient, or the
+    /// configured tries are spent; the number of tries. Every try carries
+    /// the same message id, so the service takes the message once.
+    async fn retried<F, Fut>(&self, msg_id: &str, post: F) -> Result<u32, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<(), Error>>,
+    {
         let attempts = self.config.send_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.post("/ajax/chat/send.php", &form).await {
-                Ok(_) => return Ok(Sent { msg_id, client_time, attempts: attempt }),
+            match post().await {
+                Ok(()) => return Ok(attempt),
                 Err(err) if err.is_transient() && attempt < attempts => {
-                    tracing::debug!(%err, attempt, msg_id, "send failed; trying again with the same msg_id");
+                    tracing::debug!(%err, attempt, msg_id, "send failed; trying again with the same id");
                     tokio::time::sleep(self.config.retry_delay).await;
                 }
                 Err(err) => return Err(err),
@@ -182,22 +195,13 @@ impl Sender {
         .into_iter()
         .collect();
         let endpoint = "/messaging/send/";
-        let attempts = self.config.send_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.post_web(endpoint, &form).await {
-                Ok(answer) => {
-                    web::sent_message_id(endpoint, &answer)?;
-                    return Ok(Sent { msg_id, client_time, attempts: attempt });
-                }
-                Err(err) if err.is_transient() && attempt < attempts => {
-                    tracing::debug!(%err, attempt, msg_id, "send failed; trying again with the same id");
-                    tokio::time::sleep(self.config.retry_delay).await;
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        let attempts = self
+            .retried(&msg_id, || async {
+                let answer = self.post_web(endpoint, &form).await?;
+                web::sent_message_id(endpoint, &answer).map(drop)
+            })
+            .await?;
+        Ok(Sent { msg_id, client_time, attempts })
     }
 
     /// presence/update.php: the buddy list, and the notifications block
