@@ -27,19 +27,15 @@ pub(super) fn events_of(emulator: &Emulator, events: &[ChatEvent]) -> Vec<Event<
                 "m_read_receipt",
                 serde_json::json!({"type": "m_read_receipt", "reader": reader, "time": at_ms}),
             ),
-            ChatEvent::Delivered { .. } => delivered(event),
+            ChatEvent::Delivered { reader, watermark_ms, .. } => delivered(*reader, *watermark_ms),
         })
         .collect()
 }
 
 /// A delivery to a page: only pages get them, and pages do not poll (their
 /// webhook does); written as the later `m_delivery` should one be read.
-fn delivered(event: &ChatEvent) -> Event<'static> {
-    let (reader, watermark) = match event {
-        ChatEvent::Delivered { reader, watermark_ms, .. } => (*reader, *watermark_ms),
-        _ => (0, 0),
-    };
-    unknown("m_delivery", serde_json::json!({"type": "m_delivery", "reader": reader, "watermark": watermark}))
+fn delivered(reader: u64, watermark_ms: i64) -> Event<'static> {
+    unknown("m_delivery", serde_json::json!({"type": "m_delivery", "reader": reader, "watermark": watermark_ms}))
 }
 
 /// An event of a type the codec keeps raw.
@@ -64,7 +60,7 @@ pub(super) fn deltas_of(viewer: u64, events: &[ChatEvent]) -> Vec<Event<'static>
                 }
                 .to_delta(),
             ),
-            ChatEvent::Delivered { .. } => delivered(event),
+            ChatEvent::Delivered { reader, watermark_ms, .. } => delivered(*reader, *watermark_ms),
         })
         .collect()
 }
