@@ -8,7 +8,6 @@
 //! console; then every message through injected faults. Screenshots go to
 //! `target/screenshots/`.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -45,7 +44,7 @@ fn driver(test: &str) -> Option<(Driver, PathBuf)> {
         );
         return None;
     };
-    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = fbcomet_e2e::free_port();
     let child = Command::new(chromedriver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -226,8 +225,7 @@ async fn next_from(events: &mut Events, from: u64) -> ClientEvent {
 async fn alice_chats_in_the_browser_with_bob_and_carol() {
     let Some((driver, binary)) = driver("alice_chats_in_the_browser_with_bob_and_carol") else { return };
     // CONNECT is served as https with the test's CA (for Carol's proxy).
-    let ca_dir = std::env::temp_dir().join(format!("fbcomet-browser-ca-{}", std::process::id()));
-    let ca = fbcomet_mock::tls::Authority::load_or_create(&ca_dir).expect("a CA");
+    let ca = fbcomet_e2e::test_ca("browser");
     let tls = fbcomet_mock::ServerConfig { tls: Some(ca.server_config()), ..Default::default() };
     let addr = "127.0.0.1:0".parse().expect("addr");
     let server = EmulatorServer::bind(addr, &World::default(), EmulatorConfig::with_hold(Duration::from_secs(5)), tls)

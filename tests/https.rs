@@ -12,8 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn authority() -> Arc<Authority> {
-    let dir = std::env::temp_dir().join(format!("fbcomet-e2e-ca-{}", std::process::id()));
-    Authority::load_or_create(&dir).expect("a CA")
+    fbcomet_e2e::test_ca("e2e")
 }
 
 async fn emulator(ca: &Arc<Authority>, handshake: Duration) -> EmulatorServer {

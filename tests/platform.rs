@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fbcomet::{Client, ClientConfig, ClientEvent, Dialect, Events};
+use fbcomet_e2e::{free_port, python};
 use fbcomet_mock::tls::Authority;
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, HookState, Page, ServerConfig, World};
 use tokio::time::timeout;
@@ -31,14 +32,7 @@ impl Drop for Running {
 }
 
 fn authority() -> Arc<Authority> {
-    let dir = std::env::temp_dir().join(format!("fbcomet-platform-ca-{}", std::process::id()));
-    Authority::load_or_create(&dir).expect("a CA")
-}
-
-/// A free port of 127.0.0.1, for the emulator the bot must know before it
-/// starts (the bot's own port is needed for the world first).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    fbcomet_e2e::test_ca("platform")
 }
 
 fn page(id: u64, name: &str, token: &str, webhook: &str, verify: &str) -> Page {
@@ -155,10 +149,6 @@ async fn bot_chats_with_users_of_two_doors(command: Command) {
         }
     }
     server.shutdown().await;
-}
-
-fn python() -> String {
-    std::env::var("FBCOMET_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

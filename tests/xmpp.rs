@@ -24,8 +24,7 @@ use tokio::time::timeout;
 const ALICE: u64 = 1001;
 
 fn authority() -> Arc<Authority> {
-    let dir = std::env::temp_dir().join(format!("fbcomet-xmpp-ca-{}", std::process::id()));
-    Authority::load_or_create(&dir).expect("a CA")
+    fbcomet_e2e::test_ca("xmpp")
 }
 
 async fn service(limits: Limits, tls: Option<Arc<rustls::ServerConfig>>) -> (EmulatorServer, XmppServer) {
@@ -45,7 +44,7 @@ fn client_config(server: &EmulatorServer) -> ClientConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slixmpp_chats_with_a_2008_user() {
-    let python = std::env::var("FBCOMET_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let python = fbcomet_e2e::python();
     let has = Command::new(&python).args(["-c", "import slixmpp"]).stderr(Stdio::null()).status();
     if !has.is_ok_and(|s| s.success()) {
         eprintln!(

@@ -1,5 +1,6 @@
 //! Shared support for fbcomet's end-to-end tests: where the fixtures are,
-//! the checks every fixture test runs, and waiting on a client's events.
+//! the checks every fixture test runs, waiting on a client's events, and
+//! what the tests of foreign clients need (a CA, Python, a free port).
 //!
 //! Set `FBCOMET_BLESS=1` to write what the code produces into the expected
 //! files instead of comparing (then read the diff before committing it).
@@ -25,6 +26,25 @@ pub async fn next_event(events: &mut Events) -> ClientEvent {
             None => panic!("the stream ended"),
         }
     }
+}
+
+/// A CA of the test binary's own, in a temporary directory named after
+/// `name` (created on first use, shared by the binary's tests).
+pub fn test_ca(name: &str) -> std::sync::Arc<fbcomet_mock::tls::Authority> {
+    let dir = std::env::temp_dir().join(format!("fbcomet-{name}-ca-{}", std::process::id()));
+    fbcomet_mock::tls::Authority::load_or_create(&dir).expect("a CA")
+}
+
+/// The Python to run foreign clients with: `FBCOMET_PYTHON` (CI points it
+/// at a venv with them installed), else `python3`.
+pub fn python() -> String {
+    std::env::var("FBCOMET_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// A port of 127.0.0.1 free right now, for a server whose address must be
+/// known before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 /// The workspace's `fixtures/` folder.
