@@ -517,14 +517,21 @@ fn a_pull_frame_whose_seq_jumps_is_a_gap_too() {
     assert_eq!(sim.other[0], Output::Gap { from: 2, to: 12, missed: 10 });
 }
 
-#[test]
-fn a_paused_gap_settles_with_what_history_recovered() {
+/// A receiver with `pause_on_gap` that got "a" at seq 5 and then a refresh
+/// to 16: a gap of 10, the receiver paused.
+fn paused_at_a_gap() -> Sim {
     let mut c = config(Endpoint::channel(7));
     c.pause_on_gap = true;
     let mut sim = Sim::new(c);
     sim.answer(REFRESH_5);
     sim.answer(&frame(&[msg("1", "a")]));
     sim.answer(r#"for (;;);{"t":"refresh","seq":16}"#);
+    sim
+}
+
+#[test]
+fn a_paused_gap_settles_with_what_history_recovered() {
+    let mut sim = paused_at_a_gap();
     assert_eq!(sim.other, [Output::Gap { from: 6, to: 16, missed: 10 }]);
     assert!(sim.rx.is_paused(), "waits for the application's recovery");
     assert!(sim.rx.poll_transmit(sim.now + Duration::from_secs(60)).is_none());
@@ -551,12 +558,7 @@ fn duplicates_are_told_by_sender_and_id() {
 
 #[test]
 fn a_gap_during_the_recovery_of_another_joins_it() {
-    let mut c = config(Endpoint::channel(7));
-    c.pause_on_gap = true;
-    let mut sim = Sim::new(c);
-    sim.answer(REFRESH_5);
-    sim.answer(&frame(&[msg("1", "a")]));
-    sim.answer(r#"for (;;);{"t":"refresh","seq":16}"#);
+    let mut sim = paused_at_a_gap();
     sim.rx.resume_after_gap(sim.now, (10..16).map(|n| format!("2002:{n}")));
     // The window moved on again before the first answer after the recovery.
     sim.answer(r#"for (;;);{"t":"refresh","seq":30}"#);
