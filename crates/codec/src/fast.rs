@@ -4,14 +4,15 @@
 //!
 //! It takes the shapes the service sent nearly always: `msg` frames of
 //! `msg` and `typ` events with their usual keys and types, `continue`,
-//! `refresh` and `heartbeat` frames, and envelopes with an empty or null
-//! payload (send.php, typ.php, errors). Anything else (another key, a
-//! number written as a string, a `null`, a duplicate key, a delta, a buddy
-//! list, and every malformed input) gives `None`, and the general decoder
-//! of [`crate::body`] reads the body instead: so every error, with its path
-//! and offset, and every tolerance stay that decoder's, and the two agree
-//! on every input (the fuzz target `differential` and the property tests
-//! check it).
+//! `refresh` and `heartbeat` frames, envelopes with an empty or null
+//! payload (send.php, typ.php, errors), and presence/update.php's buddy
+//! list. Anything else (another key, a number written as a string, a
+//! `null` where the general decoder would not take one, a duplicate key, a
+//! delta, a notifications block, and every malformed input) gives `None`,
+//! and the general decoder of [`crate::body`] reads the body instead: so
+//! every error, with its path and offset, and every tolerance stay that
+//! decoder's, and the two agree on every input (the fuzz target
+//! `differential` and the property tests check it).
 
 use std::borrow::Cow;
 
@@ -21,7 +22,7 @@ use crate::body::Body;
 use crate::envelope::Envelope;
 use crate::event::{Event, Message, Typing};
 use crate::frame::{Frame, FrameKind};
-use crate::payload::Payload;
+use crate::payload::{Availability, BuddyList, Payload, Presence, UidMap, UserInfo};
 use crate::raw::{Extra, RawJson};
 
 /// The body that `text` (one JSON object, then only whitespace) holds, if
@@ -313,7 +314,7 @@ impl<'a> Parser<'a> {
             "error" => once(&mut top.error, p.int()),
             "errorSummary" => once(&mut top.summary, p.string()),
             "errorDescription" => once(&mut top.description, p.string()),
-            "payload" => once(&mut top.payload, p.simple_payload()),
+            "payload" => once(&mut top.payload, p.payload()),
             "bootload" => once(&mut top.bootload, p.raw()),
             _ => None,
         })?;
@@ -357,16 +358,156 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `[]` or `null`; other payloads are the general decoder's.
-    fn simple_payload(&mut self) -> Option<Payload<'a>> {
+    /// `[]`, `null`, or presence/update.php's `{"buddy_list": ..., "time":
+    /// ...}`; other payloads are the general decoder's.
+    fn payload(&mut self) -> Option<Payload<'a>> {
         match self.peek()? {
             b'n' => self.literal(b"null").map(|()| Payload::Null),
             b'[' => {
                 self.at += 1;
                 self.eat(b']').map(|()| Payload::Empty)
             }
+            b'{' => {
+                let (mut time, mut list) = (None, None);
+                self.object(|p, key| match key.as_ref() {
+                    "time" => once(&mut time, p.int()),
+                    "buddy_list" => once(&mut list, p.buddy_list()),
+                    _ => None,
+                })?;
+                Some(Payload::Presence(Box::new(Presence {
+                    time,
+                    buddy_list: Some(list?),
+                    notifications: None,
+                    extra: Extra::new(),
+                })))
+            }
             _ => None,
         }
+    }
+
+    /// A buddy list whose keys are all known and whose values have their
+    /// usual types (`flData`, kept raw by the general decoder, is left to it).
+    fn buddy_list(&mut self) -> Option<BuddyList<'a>> {
+        let (mut changed, mut count, mut online, mut was, mut infos, mut forced, mut fl_mode) =
+            (None, None, None, None, None, None, None);
+        self.object(|p, key| match key.as_ref() {
+            "listChanged" => once(&mut changed, p.opt_flag()),
+            "availableCount" => once(&mut count, p.opt_int()),
+            "nowAvailableList" => once(&mut online, p.uid_map(Self::availability)),
+            "wasAvailableIDs" => once(&mut was, p.uid_list()),
+            "userInfos" => once(&mut infos, p.uid_map(Self::user_info)),
+            "forcedRender" => once(&mut forced, p.opt_flag()),
+            "flMode" => once(&mut fl_mode, p.opt_flag()),
+            _ => None,
+        })?;
+        Some(BuddyList {
+            list_changed: changed.flatten(),
+            available_count: count.flatten(),
+            now_available: online.unwrap_or_default(),
+            was_available: was.unwrap_or_default(),
+            user_infos: infos.unwrap_or_default(),
+            forced_render: forced.flatten(),
+            fl_mode: fl_mode.flatten(),
+            fl_data: None,
+        })
+    }
+
+    /// An object keyed by id, each value read by `value`; PHP's `[]` for
+    /// an empty one.
+    fn uid_map<V>(&mut self, mut value: impl FnMut(&mut Self) -> Option<V>) -> Option<UidMap<'a, V>> {
+        if self.peek()? == b'[' {
+            self.at += 1;
+            return self.eat(b']').map(|()| UidMap::default());
+        }
+        let mut entries = Vec::new();
+        self.object(|p, key| {
+            entries.push((key, value(p)?));
+            Some(())
+        })?;
+        Some(UidMap(entries))
+    }
+
+    /// `{"i": idle}`, idle a boolean, an integer or null.
+    fn availability(&mut self) -> Option<Availability> {
+        let mut idle = None;
+        self.object(|p, key| match key.as_ref() {
+            "i" => once(&mut idle, p.lenient_flag()),
+            _ => None,
+        })?;
+        Some(Availability { idle: idle.unwrap_or(false) })
+    }
+
+    fn user_info(&mut self) -> Option<UserInfo<'a>> {
+        let mut info = UserInfo::default();
+        let mut seen = [false; 6];
+        self.object(|p, key| {
+            let (i, done) = match key.as_ref() {
+                "name" => (0, p.opt_string().map(|v| info.name = v)),
+                "firstName" => (1, p.opt_string().map(|v| info.first_name = v)),
+                "thumbSrc" => (2, p.opt_string().map(|v| info.thumb_src = v)),
+                "status" => (3, p.opt_string().map(|v| info.status = v)),
+                "statusTime" => (4, p.opt_int().map(|v| info.status_time = v)),
+                "statusTimeRel" => (5, p.opt_string().map(|v| info.status_time_rel = v)),
+                _ => return None,
+            };
+            // A duplicate key is the general decoder's (an error there).
+            if std::mem::replace(&mut seen[i], true) {
+                return None;
+            }
+            done
+        })?;
+        Some(info)
+    }
+
+    /// `[uid, ...]` of JSON integers.
+    fn uid_list(&mut self) -> Option<Vec<u64>> {
+        self.eat(b'[')?;
+        let mut uids = Vec::new();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(uids);
+        }
+        loop {
+            uids.push(self.uid()?);
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(uids);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `null` (as `Some(None)`) or what `value` reads.
+    fn or_null<T>(&mut self, value: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.peek()? == b'n' {
+            return self.literal(b"null").map(|()| None);
+        }
+        value(self).map(Some)
+    }
+
+    fn opt_string(&mut self) -> Option<Option<Cow<'a, str>>> {
+        self.or_null(Self::string)
+    }
+
+    fn opt_int(&mut self) -> Option<Option<i64>> {
+        self.or_null(Self::int)
+    }
+
+    /// `true`, `false` or `null`.
+    fn opt_flag(&mut self) -> Option<Option<bool>> {
+        self.or_null(|p| match p.peek()? {
+            b't' => p.literal(b"true").map(|()| true),
+            b'f' => p.literal(b"false").map(|()| false),
+            _ => None,
+        })
+    }
+
+    /// A boolean, or an integer (not 0 is true), or `null` (false).
+    fn lenient_flag(&mut self) -> Option<bool> {
+        self.or_null(Self::typing_state).map(|v| v.unwrap_or(false))
     }
 
     fn events(&mut self) -> Option<Vec<Event<'a>>> {
@@ -476,6 +617,9 @@ mod tests {
             r#"{"error":0,"errorSummary":"","errorDescription":"No error.","payload":[]}"#,
             r#"{"error":1357001,"errorSummary":"Not Logged In","errorDescription":"x","payload":null,"bootload":[{"a":1}]}"#,
             r#"{"payload":[],"error":0}"#,
+            r#"{"error":0,"payload":{"buddy_list":{}}}"#,
+            r#"{"error":0,"payload":{"time":5,"buddy_list":{"listChanged":true,"availableCount":1,"nowAvailableList":{"1":{"i":false},"2":{"i":1},"3":{},"4":{"i":null}},"wasAvailableIDs":[5,6],"userInfos":{"1":{"name":"A \u00e9","firstName":"A","thumbSrc":"http:\/\/x\/q.gif","status":null,"statusTime":0,"statusTimeRel":""},"2":{}},"forcedRender":null,"flMode":false}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{"nowAvailableList":[],"userInfos":[],"wasAvailableIDs":[]}}}"#,
         ] {
             let fast = decode(text).unwrap_or_else(|| panic!("the fast path takes {text}"));
             assert_eq!(Ok(fast), general(text), "{text}");
@@ -494,7 +638,15 @@ mod tests {
             r#"{"t":"refresh","seq":1.0}"#,
             r#"{"t":"refresh","seq":01}"#,
             r#"{"t":"lb","lb_info":{"sticky":"1"}}"#,
-            r#"{"error":0,"payload":{"buddy_list":{}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{"flData":[]}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{"userInfos":{"1":{"name":"a","name":"b"}}}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{"nowAvailableList":{"1":{"i":"1"}}}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{"nowAvailableList":[1]}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{"wasAvailableIDs":["1"]}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{"listChanged":1}}}"#,
+            r#"{"error":0,"payload":{"buddy_list":null}}"#,
+            r#"{"error":0,"payload":{"buddy_list":{},"notifications":{}}}"#,
+            r#"{"error":0,"payload":{"time":1}}"#,
             r#"{"t":"msg","ms":[]} x"#,
             "{\"t\":\"ms\u{1}g\"}",
             r#"{"t":"\ud800"}"#,
