@@ -82,8 +82,8 @@ impl<'a> Parser<'a> {
         self.bytes.get(self.at).copied()
     }
 
-    /// `{` key `:` value (`,` ...)* `}`, calling `field` for each key; an
-    /// empty object too.
+    /// `{` key `:` value (`,` ...)* `}`, calling `field` for each key with
+    /// the cursor at its value; an empty object too.
     fn object(&mut self, mut field: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
@@ -107,10 +107,12 @@ impl<'a> Parser<'a> {
     }
 
     /// Moves the cursor to the next `"`, backslash or control character,
-    /// eight bytes at a time while none is among them.
-    fn skip_plain(&mut self) {
+    /// or to the end: eight bytes at a time, then the last few one by one.
+    fn plain_run(&mut self) {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
+        // The lowest flagged byte is exact (a borrow only flags bytes above
+        // a true one), which is all that is used.
         let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
         while let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
             let mut word = [0u8; 8];
@@ -120,9 +122,16 @@ impl<'a> Parser<'a> {
                 | zero_byte(w ^ (ONES * u64::from(b'\\')))
                 | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
             if special != 0 {
-                break;
+                self.at += (special.trailing_zeros() / 8) as usize;
+                return;
             }
             self.at += 8;
+        }
+        while let Some(&b) = self.bytes.get(self.at) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                return;
+            }
+            self.at += 1;
         }
     }
 
@@ -130,57 +139,56 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let start = self.at;
-        loop {
-            self.skip_plain();
-            match *self.bytes.get(self.at)? {
-                b'"' => {
-                    let s = &self.text[start..self.at];
-                    self.at += 1;
-                    return Some(Cow::Borrowed(s));
-                }
-                b'\\' => break,
-                0..=0x1f => return None,
-                _ => self.at += 1,
+        self.plain_run();
+        match *self.bytes.get(self.at)? {
+            b'"' => {
+                let s = &self.text[start..self.at];
+                self.at += 1;
+                return Some(Cow::Borrowed(s));
             }
+            b'\\' => {}
+            _ => return None,
         }
-        let mut out = String::with_capacity(self.at - start + 16);
+        let mut out = String::with_capacity(self.at - start + 32);
         out.push_str(&self.text[start..self.at]);
         loop {
+            // At a backslash.
+            self.escape(&mut out)?;
+            let run = self.at;
+            self.plain_run();
+            out.push_str(&self.text[run..self.at]);
             match *self.bytes.get(self.at)? {
                 b'"' => {
                     self.at += 1;
                     return Some(Cow::Owned(out));
                 }
-                b'\\' => {
-                    let c = match *self.bytes.get(self.at + 1)? {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            self.at += 2;
-                            let c = self.unicode_escape()?;
-                            out.push(c);
-                            continue;
-                        }
-                        _ => return None,
-                    };
-                    out.push(c);
-                    self.at += 2;
-                }
-                0..=0x1f => return None,
-                _ => {
-                    // Up to the next quote or backslash, whole characters.
-                    let run = self.bytes[self.at..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-                    out.push_str(&self.text[self.at..self.at + run]);
-                    self.at += run;
-                }
+                b'\\' => {}
+                _ => return None,
             }
         }
+    }
+
+    /// The escape at the cursor (its backslash), onto `out`.
+    fn escape(&mut self, out: &mut String) -> Option<()> {
+        let c = match *self.bytes.get(self.at + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                self.at += 2;
+                out.push(self.unicode_escape()?);
+                return Some(());
+            }
+            _ => return None,
+        };
+        out.push(c);
+        self.at += 2;
+        Some(())
     }
 
     /// The four hex digits after `\u` (and a low surrogate's after a high
@@ -205,12 +213,19 @@ impl<'a> Parser<'a> {
     }
 
     fn hex4(&mut self) -> Option<u32> {
-        let digits = self.text.get(self.at..self.at + 4)?;
-        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
+        let digits = self.bytes.get(self.at..self.at + 4)?;
+        let mut value = 0;
+        for &b in digits {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return None,
+            };
+            value = value << 4 | u32::from(digit);
         }
         self.at += 4;
-        u32::from_str_radix(digits, 16).ok()
+        Some(value)
     }
 
     /// An integer as JSON writes one (no fraction, no exponent), as i64.
