@@ -136,6 +136,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A string; borrowed when it has no escapes.
+    #[inline]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let start = self.at;
@@ -144,12 +145,21 @@ impl<'a> Parser<'a> {
             b'"' => {
                 let s = &self.text[start..self.at];
                 self.at += 1;
-                return Some(Cow::Borrowed(s));
+                Some(Cow::Borrowed(s))
             }
-            b'\\' => {}
-            _ => return None,
+            b'\\' => self.escaped(start).map(Cow::Owned),
+            _ => None,
         }
-        let mut out = String::with_capacity(self.at - start + 32);
+    }
+
+    /// The rest of a string with escapes, from its `start`; the cursor is at
+    /// its first backslash.
+    #[inline(never)]
+    fn escaped(&mut self, start: usize) -> Option<String> {
+        // Room for what came before the first escape and as much again
+        // (PHP escaped every `/`: a URL has several), so that most strings
+        // are one allocation.
+        let mut out = String::with_capacity(2 * (self.at - start) + 48);
         out.push_str(&self.text[start..self.at]);
         loop {
             // At a backslash.
@@ -160,7 +170,7 @@ impl<'a> Parser<'a> {
             match *self.bytes.get(self.at)? {
                 b'"' => {
                     self.at += 1;
-                    return Some(Cow::Owned(out));
+                    return Some(out);
                 }
                 b'\\' => {}
                 _ => return None,
@@ -434,7 +444,7 @@ impl<'a> Parser<'a> {
             self.at += 1;
             return self.eat(b']').map(|()| UidMap::default());
         }
-        let mut entries = Vec::new();
+        let mut entries = Vec::with_capacity(8);
         self.object(|p, key| {
             entries.push((key, value(p)?));
             Some(())
