@@ -222,6 +222,43 @@ impl Summary {
     }
 }
 
+/// Calls `f` with each line of `reader` (without its `\n`) and the bytes
+/// read so far: straight from the reader's buffer where a line lies whole
+/// in it, copied only when it straddles a refill.
+fn each_line(mut reader: impl BufRead, mut f: impl FnMut(&[u8], u64)) -> io::Result<()> {
+    let mut read_bytes = 0u64;
+    let mut straddling = Vec::new();
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if buf.is_empty() {
+            if !straddling.is_empty() {
+                f(&straddling, read_bytes);
+            }
+            return Ok(());
+        }
+        let len = buf.len();
+        let mut at = 0;
+        while let Some(end) = memchr::memchr(b'\n', &buf[at..]) {
+            read_bytes += end as u64 + 1;
+            if straddling.is_empty() {
+                f(&buf[at..at + end], read_bytes);
+            } else {
+                straddling.extend_from_slice(&buf[at..at + end]);
+                f(&straddling, read_bytes);
+                straddling.clear();
+            }
+            at += end + 1;
+        }
+        straddling.extend_from_slice(&buf[at..]);
+        read_bytes += (len - at) as u64;
+        reader.consume(len);
+    }
+}
+
 fn run_lines(path: &Path, args: &Args) -> io::Result<ExitCode> {
     let name = path.display().to_string();
     let (reader, size): (Box<dyn Read>, u64) = if is_stdin(path) {
@@ -237,26 +274,17 @@ fn run_lines(path: &Path, args: &Args) -> io::Result<ExitCode> {
     };
     // Progress by bytes on a terminal, for a large dump; nothing when piped.
     let progress = crate::cmd::util::progress_bar(size, "bytes");
-    let mut read_bytes = 0u64;
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let reader = BufReader::with_capacity(1 << 20, reader);
     let mut summary = Summary::default();
-    let mut line = Vec::with_capacity(4096);
     let mut number = 0;
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 {
-            break;
-        }
-        read_bytes += n as u64;
+    each_line(reader, |line, read_bytes| {
         if number % 4096 == 0 {
             progress.set_position(read_bytes);
         }
         number += 1;
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        let body = line.strip_suffix(b"\r").unwrap_or(line);
         if body.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return;
         }
         summary.lines += 1;
         match fbcomet_codec::decode(body) {
@@ -268,7 +296,7 @@ fn run_lines(path: &Path, args: &Args) -> io::Result<ExitCode> {
                 }
             }
         }
-    }
+    })?;
     progress.finish_and_clear();
     let mut out = BufWriter::new(io::stdout().lock());
     if args.json {
@@ -285,4 +313,30 @@ fn run_lines(path: &Path, args: &Args) -> io::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::each_line;
+
+    /// Lines come out whole and in order whatever the buffer's size: within
+    /// one fill, straddling two or several, the last one without `\n`.
+    #[test]
+    fn lines_straddling_the_buffer_come_out_whole() {
+        let text = b"first\n\nthe third line, longer than the buffer\nx\nlast without newline";
+        let expected: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        for capacity in [1, 2, 3, 7, 64, 1 << 20] {
+            let reader = std::io::BufReader::with_capacity(capacity, &text[..]);
+            let mut lines = Vec::new();
+            let mut positions = Vec::new();
+            each_line(reader, |line, read| {
+                lines.push(line.to_vec());
+                positions.push(read);
+            })
+            .expect("reads");
+            assert_eq!(lines, expected, "capacity {capacity}");
+            assert_eq!(positions.last().copied(), Some(text.len() as u64), "capacity {capacity}");
+            assert_eq!(positions[0], 6, "capacity {capacity}");
+        }
+    }
 }
