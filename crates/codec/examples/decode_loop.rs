@@ -3,9 +3,11 @@
 //!
 //! Arguments: bodies, rounds, then what decodes them (`typed`, the
 //! default; `general`, the decoder without its fast path; `value`,
-//! serde_json into a `Value`) and which of the mix (`all`, the default;
-//! `msg`, the message frames; `buddy`, the buddy lists). Instruction counts
-//! of two runs compare decoders where wall time is too noisy to.
+//! serde_json into a `Value`) and which bodies (`all` of the mix, the
+//! default; `msg`, its message frames; `buddy`, its buddy lists;
+//! `fixtures`, the captured bodies of `fixtures/bodies`, `n` ignored).
+//! Instruction counts of two runs compare decoders where wall time is too
+//! noisy to.
 
 #[path = "../benches/corpus.rs"]
 mod corpus;
@@ -21,10 +23,21 @@ fn main() {
         "buddy" => b"buddy_list",
         _ => b"",
     };
-    let bodies: Vec<Vec<u8>> = corpus::corpus(n, 2008)
-        .into_iter()
-        .filter(|b| needle.is_empty() || b.windows(needle.len()).any(|w| w == needle))
-        .collect();
+    let bodies: Vec<Vec<u8>> = if subset == "fixtures" {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/bodies");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("fixtures/bodies")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "body"))
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| std::fs::read(p).expect("a fixture body")).collect()
+    } else {
+        corpus::corpus(n, 2008)
+            .into_iter()
+            .filter(|b| needle.is_empty() || b.windows(needle.len()).any(|w| w == needle))
+            .collect()
+    };
     let mut count = 0usize;
     for _ in 0..rounds {
         for body in &bodies {
