@@ -225,7 +225,7 @@ async fn next_from(events: &mut Events, from: u64) -> ClientEvent {
 async fn alice_chats_in_the_browser_with_bob_and_carol() {
     let Some((driver, binary)) = driver("alice_chats_in_the_browser_with_bob_and_carol") else { return };
     // CONNECT is served as https with the test's CA (for Carol's proxy).
-    let ca = fbcomet_e2e::test_ca("browser");
+    let ca = fbcomet_e2e::test_ca(env!("CARGO_TARGET_TMPDIR"), "browser");
     let tls = fbcomet_mock::ServerConfig { tls: Some(ca.server_config()), ..Default::default() };
     let addr = "127.0.0.1:0".parse().expect("addr");
     let server = EmulatorServer::bind(addr, &World::default(), EmulatorConfig::with_hold(Duration::from_secs(5)), tls)

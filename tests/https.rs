@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn authority() -> Arc<Authority> {
-    fbcomet_e2e::test_ca("e2e")
+    fbcomet_e2e::test_ca(env!("CARGO_TARGET_TMPDIR"), "e2e")
 }
 
 async fn emulator(ca: &Arc<Authority>, handshake: Duration) -> EmulatorServer {

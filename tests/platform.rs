@@ -32,7 +32,7 @@ impl Drop for Running {
 }
 
 fn authority() -> Arc<Authority> {
-    fbcomet_e2e::test_ca("platform")
+    fbcomet_e2e::test_ca(env!("CARGO_TARGET_TMPDIR"), "platform")
 }
 
 fn page(id: u64, name: &str, token: &str, webhook: &str, verify: &str) -> Page {
@@ -49,7 +49,8 @@ fn page(id: u64, name: &str, token: &str, webhook: &str, verify: &str) -> Page {
 /// Starts a bot with `command`, its environment pointing at the emulator
 /// on `port`; returns it with the port it listens on.
 fn start_bot(mut command: Command, proxy_port: u16, ca: &Authority) -> (Running, u16) {
-    let ca_file = std::env::temp_dir().join(format!("fbcomet-platform-ca-{}.pem", std::process::id()));
+    let ca_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fbcomet-platform-ca-{}.pem", std::process::id()));
     std::fs::write(&ca_file, ca.ca_pem()).expect("the CA file");
     let mut child = command
         .env("HTTPS_PROXY", format!("http://127.0.0.1:{proxy_port}"))

@@ -24,7 +24,7 @@ use tokio::time::timeout;
 const ALICE: u64 = 1001;
 
 fn authority() -> Arc<Authority> {
-    fbcomet_e2e::test_ca("xmpp")
+    fbcomet_e2e::test_ca(env!("CARGO_TARGET_TMPDIR"), "xmpp")
 }
 
 async fn service(limits: Limits, tls: Option<Arc<rustls::ServerConfig>>) -> (EmulatorServer, XmppServer) {
@@ -54,7 +54,8 @@ async fn slixmpp_chats_with_a_2008_user() {
     }
     let ca = authority();
     let (server, xmpp) = service(Limits::default(), Some(ca.xmpp_server_config())).await;
-    let ca_file = std::env::temp_dir().join(format!("fbcomet-xmpp-ca-{}.pem", std::process::id()));
+    let ca_file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-xmpp-ca-{}.pem", std::process::id()));
     std::fs::write(&ca_file, ca.ca_pem()).expect("the CA file");
     let text = "h\u{e9}llo Bob & <b>\"q\"</b> \u{2603} \u{1F600}";
     let mut alice = tokio::process::Command::new(&python)

@@ -28,10 +28,11 @@ pub async fn next_event(events: &mut Events) -> ClientEvent {
     }
 }
 
-/// A CA of the test binary's own, in a temporary directory named after
-/// `name` (created on first use, shared by the binary's tests).
-pub fn test_ca(name: &str) -> std::sync::Arc<fbcomet_mock::tls::Authority> {
-    let dir = std::env::temp_dir().join(format!("fbcomet-{name}-ca-{}", std::process::id()));
+/// A CA of the test binary's own, in a directory of `scratch` (the test's
+/// `CARGO_TARGET_TMPDIR`, inside the target directory) named after `name`,
+/// created on first use and shared by the binary's tests.
+pub fn test_ca(scratch: &str, name: &str) -> std::sync::Arc<fbcomet_mock::tls::Authority> {
+    let dir = std::path::Path::new(scratch).join(format!("fbcomet-{name}-ca-{}", std::process::id()));
     fbcomet_mock::tls::Authority::load_or_create(&dir).expect("a CA")
 }
 

@@ -29,7 +29,7 @@ fn serve() -> Serve {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("fbcomet-cli-{}-{name}", std::process::id()))
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-cli-{}-{name}", std::process::id()))
 }
 
 /// Runs a command to the end, feeding `stdin`.

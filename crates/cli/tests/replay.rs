@@ -107,7 +107,8 @@ fn lenient_mode_with_faults_exits_0() {
 
 #[test]
 fn a_malformed_fixture_is_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("fbcomet-cli-test-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"name\": \"x\", \"dialect\": \"channel\",\n \"uid\": \"not a number\", \"exchanges\": []}")
@@ -120,6 +121,7 @@ fn a_malformed_fixture_is_a_clear_error() {
         Command::new(env!("CARGO_BIN_EXE_fbcomet")).args(["replay", "/no/such/session.json"]).output().expect("run");
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/no/such/session.json"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -143,7 +145,8 @@ fn bad_arguments_are_usage_errors() {
 #[test]
 fn the_wire_is_traced_and_a_quiet_client_is_named() {
     let path = fixture("sessions/2008-login-chat.json");
-    let trace_file = std::env::temp_dir().join(format!("fbcomet-trace-{}.jsonl", std::process::id()));
+    let trace_file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-trace-{}.jsonl", std::process::id()));
     let trace_arg = trace_file.to_string_lossy().into_owned();
     let (mut child, addr) = start(&[
         &path,

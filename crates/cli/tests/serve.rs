@@ -32,7 +32,8 @@ fn an_old_client_through_the_proxy_with_curl() {
     }
     let (mut child, addr) = start(&["serve", "--addr", "127.0.0.1:0", "--hold", "300ms"]);
     let proxy = format!("http://{addr}");
-    let jar = std::env::temp_dir().join(format!("fbcomet-curl-jar-{}", std::process::id()));
+    let jar =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-curl-jar-{}", std::process::id()));
     let jar = jar.to_string_lossy().into_owned();
 
     let login = curl(&[
@@ -109,7 +110,8 @@ fn http(addr: &str, request: &str) -> String {
 #[test]
 fn record_then_replay_from_the_command_line() {
     let (mut serve, upstream) = start(&["serve", "--addr", "127.0.0.1:0", "--hold", "200ms"]);
-    let out = std::env::temp_dir().join(format!("fbcomet-recorded-{}.json", std::process::id()));
+    let out =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-recorded-{}.json", std::process::id()));
     let out_arg = out.to_string_lossy().into_owned();
     let (record, addr) = start(&[
         "record",
@@ -186,7 +188,8 @@ fn record_then_replay_from_the_command_line() {
 
 #[test]
 fn a_bad_world_is_a_clear_error() {
-    let bad = std::env::temp_dir().join(format!("fbcomet-bad-world-{}.json", std::process::id()));
+    let bad = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fbcomet-bad-world-{}.json", std::process::id()));
     std::fs::write(&bad, r#"{"users": [], "friendships": [[1, 2]]}"#).expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_fbcomet")).args(["serve", "--world"]).arg(&bad).output().expect("run");
     assert_eq!(out.status.code(), Some(1));
@@ -224,7 +227,8 @@ fn record_finds_a_bad_out_and_a_down_upstream_at_the_start() {
     assert!(out.stdout.is_empty(), "nothing served");
     // An upstream nobody listens on (a port just freed).
     let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
-    let file = std::env::temp_dir().join(format!("fbcomet-record-{}.json", std::process::id()));
+    let file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-record-{}.json", std::process::id()));
     let out = support::fbcomet()
         .args(["record", "--upstream", &format!("http://{free}"), "--addr", "127.0.0.1:0", "--out"])
         .arg(&file)
@@ -243,7 +247,8 @@ fn record_finds_a_bad_out_and_a_down_upstream_at_the_start() {
 #[test]
 fn serve_prints_each_pages_webhook_state_and_page_talks_to_it() {
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let world = std::env::temp_dir().join(format!("fbcomet-cli-page-world-{}.json", std::process::id()));
+    let world = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fbcomet-cli-page-world-{}.json", std::process::id()));
     let text = format!(
         r#"{{"users":[{{"uid":1001,"name":"Alice Example","first_name":"Alice","email":"alice@example.com","password":"alice","channel":7}}],
             "pages":[{{"id":2001,"name":"Roger \u001b[31mBot","access_token":"PAGE_TOKEN","webhook":"http://127.0.0.1:{dead_port}/","verify_token":"VERIFY"}}]}}"#

@@ -90,7 +90,7 @@ fn chain(err: &dyn std::error::Error) -> String {
 
 /// A server with TLS from a CA made for the test, and that CA's PEM.
 async fn tls_server() -> (Server, String) {
-    let dir = std::env::temp_dir().join(format!("fbcomet-http-ca-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-http-ca-{}", std::process::id()));
     let ca = fbcomet_mock::tls::Authority::load_or_create(&dir).expect("a CA");
     let config = ServerConfig { tls: Some(ca.server_config()), ..ServerConfig::default() };
     let server = Server::bind("127.0.0.1:0".parse().expect("addr"), Arc::new(Echo), config).await.expect("bind");

@@ -86,7 +86,8 @@ async fn every_bundled_sessions_channel_is_received_in_order() {
         assert!(!want.is_empty(), "{name} has events");
         // The replay serves https through CONNECT with a CA of the test's.
         let ca = fbcomet_mock::tls::Authority::load_or_create(
-            &std::env::temp_dir().join(format!("fbcomet-receiver-ca-{}", std::process::id())),
+            &std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("fbcomet-receiver-ca-{}", std::process::id())),
         )
         .expect("a CA");
         let tls = fbcomet_mock::ServerConfig { tls: Some(ca.server_config()), ..Default::default() };

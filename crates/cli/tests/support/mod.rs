@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 /// CA lives) is the tests' own, not the user's.
 pub fn fbcomet() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fbcomet"));
-    command.env("XDG_DATA_HOME", std::env::temp_dir().join("fbcomet-cli-tests-data"));
+    command.env("XDG_DATA_HOME", std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fbcomet-cli-tests-data"));
     command
 }
 
@@ -46,7 +46,8 @@ impl Drop for Running {
 
 /// A CA directory of the test's own, empty.
 pub fn ca_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fbcomet-cli-ca-{}-{name}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fbcomet-cli-ca-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
