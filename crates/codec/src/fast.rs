@@ -141,7 +141,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A key without escapes (an escaped key is the general decoder's).
-    #[inline]
+    #[inline(always)]
     fn key(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
@@ -154,7 +154,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A string; borrowed when it has no escapes.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let start = self.at;
