@@ -17,7 +17,13 @@
 //!   gives `x` back for every value.
 //! - [`describe`] gives a plain JSON view of a decoded body, for tools.
 //!
-//! Decoding is one pass over the input. Strings without escapes are
+//! Decoding is one pass over the input. The shapes the service sent nearly
+//! always (message and typing frames, `continue`, `refresh`, send replies,
+//! errors, buddy lists) are read by a hand-written reader straight into the
+//! types; anything else, and every malformed input, by a general decoder on
+//! serde that gives the same values and the errors with their paths (the
+//! two are checked against each other by a fuzz target and property tests;
+//! `BENCHMARKS.md` has the speed). Strings without escapes are
 //! borrowed from it ([`Cow::Borrowed`](std::borrow::Cow)); unknown events,
 //! frames and keys are kept as slices of it ([`RawJson`]); call
 //! `into_owned()` to keep a value past the input's lifetime. Key order never
