@@ -111,6 +111,27 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `[` value (`,` ...)* `]`, calling `item` with the cursor at each
+    /// value; an empty array too.
+    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// Moves the cursor to the next `"`, backslash or control character,
     /// or to the end: eight bytes at a time, then the last few one by one.
     fn plain_run(&mut self) {
@@ -311,24 +332,7 @@ impl<'a> Parser<'a> {
         match self.peek()? {
             b'"' => self.string().map(drop),
             b'{' => self.object(|p, _| p.skip()),
-            b'[' => {
-                self.at += 1;
-                if self.peek()? == b']' {
-                    self.at += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip()?;
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
+            b'[' => self.array(Self::skip),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -504,23 +508,9 @@ impl<'a> Parser<'a> {
 
     /// `[uid, ...]` of JSON integers.
     fn uid_list(&mut self) -> Option<Vec<u64>> {
-        self.eat(b'[')?;
         let mut uids = Vec::new();
-        if self.peek()? == b']' {
-            self.at += 1;
-            return Some(uids);
-        }
-        loop {
-            uids.push(self.uid()?);
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(uids);
-                }
-                _ => return None,
-            }
-        }
+        self.array(|p| p.uid().map(|uid| uids.push(uid)))?;
+        Some(uids)
     }
 
     /// `null` (as `Some(None)`) or what `value` reads.
@@ -554,23 +544,9 @@ impl<'a> Parser<'a> {
     }
 
     fn events(&mut self) -> Option<Vec<Event<'a>>> {
-        self.eat(b'[')?;
         let mut events = Vec::with_capacity(4);
-        if self.peek()? == b']' {
-            self.at += 1;
-            return Some(events);
-        }
-        loop {
-            events.push(self.event()?);
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(events);
-                }
-                _ => return None,
-            }
-        }
+        self.array(|p| p.event().map(|event| events.push(event)))?;
+        Some(events)
     }
 
     fn event(&mut self) -> Option<Event<'a>> {
