@@ -91,31 +91,24 @@ impl<'a> Parser<'a> {
     /// `{` key `:` value (`,` ...)* `}`, calling `field` for each key with
     /// the cursor at its value; an empty object too.
     fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.key()?;
-            self.eat(b':')?;
-            field(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        self.items(b'{', b'}', |p| {
+            let key = p.key()?;
+            p.eat(b':')?;
+            field(p, key)
+        })
     }
 
     /// `[` value (`,` ...)* `]`, calling `item` with the cursor at each
     /// value; an empty array too.
-    fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        if self.peek()? == b']' {
+    fn array(&mut self, item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.items(b'[', b']', item)
+    }
+
+    /// `open` item (`,` item)* `close`, or `open close`: the list both
+    /// containers share, `item` reading each.
+    fn items(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(open)?;
+        if self.peek()? == close {
             self.at += 1;
             return Some(());
         }
@@ -123,7 +116,7 @@ impl<'a> Parser<'a> {
             item(self)?;
             match self.peek()? {
                 b',' => self.at += 1,
-                b']' => {
+                b if b == close => {
                     self.at += 1;
                     return Some(());
                 }
