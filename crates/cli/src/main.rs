@@ -70,9 +70,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        // Every error is reported here, once, with its causes.
+        // Every error is reported here, once, with its causes; they may
+        // quote what a server sent, so the terminal gets it escaped.
         Err(err) => {
-            eprintln!("fbcomet: {}", cmd::report(&*err));
+            eprintln!("fbcomet: {}", cmd::util::printable(&cmd::report(&*err)));
             ExitCode::FAILURE
         }
     }

@@ -138,3 +138,25 @@ fn the_bundled_dump_is_summarised_without_progress_on_a_pipe() {
     assert_eq!((summary["lines"].as_u64(), summary["undecodable"].as_u64()), (Some(14), Some(0)), "{summary}");
     assert!(out.stderr.is_empty(), "no progress display when piped: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// What a capture holds reaches the terminal escaped: a frame kind, an
+/// event type and a server's error summary can all carry escape sequences,
+/// and none is written raw (nor in the undecodable line's report).
+#[test]
+fn a_summary_writes_no_control_character_from_the_capture() {
+    let dump = concat!(
+        "for (;;);{\"t\":\"\\u001b[2J\"}\n",
+        "for (;;);{\"t\":\"msg\",\"ms\":[{\"type\":\"\\u001b]0;pwned\\u0007\"}]}\n",
+        "for (;;);{\"error\":1357001,\"errorSummary\":\"Not\\u001b[31m Logged\",\"errorDescription\":\"\",\"payload\":null}\n",
+        "for (;;);{\"t\":\"msg\",\"ms\":[{\"type\":\"msg\",\"\\u001b[5m\":1,\"msg\":5}]}\n",
+    );
+    let out = fbcomet(&["decode", "--lines", "-"], dump.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "the last line does not decode");
+    for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{stream}: {text:?}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
+    assert!(stdout.contains("Not\\u{1b}[31m Logged"), "{stdout}");
+}

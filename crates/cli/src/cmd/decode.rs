@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use fbcomet_codec::{Body, Event, FrameKind, Payload, describe};
+
+use crate::cmd::util::printable;
 use serde_json::{Value, json};
 
 /// Decode bodies and print what they hold.
@@ -199,23 +201,23 @@ impl Summary {
         writeln!(out, "{} lines, {} bodies decoded, {} undecodable", self.lines, self.bodies, self.undecodable)?;
         writeln!(out, "bodies by kind:")?;
         for (kind, n) in &self.kinds {
-            writeln!(out, "  {kind:<20} {n:>9}")?;
+            writeln!(out, "  {:<20} {n:>9}", printable(kind))?;
         }
         writeln!(out, "events by type: {events}")?;
         for (kind, n) in &self.events {
-            writeln!(out, "  {kind:<20} {n:>9}")?;
+            writeln!(out, "  {:<20} {n:>9}", printable(kind))?;
         }
         writeln!(out, "buddy-list entries: {} ({} online)", self.buddy_entries, self.buddies_online)?;
         if !self.server_errors.is_empty() {
             writeln!(out, "server errors:")?;
             for (code, (summary, n)) in &self.server_errors {
-                writeln!(out, "  {code} {summary:<28} {n:>9}")?;
+                writeln!(out, "  {code} {:<28} {n:>9}", printable(summary))?;
             }
         }
         if !self.first_errors.is_empty() {
             writeln!(out, "undecodable lines (first {}):", self.first_errors.len())?;
             for (line, _offset, reason) in &self.first_errors {
-                writeln!(out, "  line {line}: {reason}")?;
+                writeln!(out, "  line {line}: {}", printable(reason))?;
             }
         }
         Ok(())
@@ -308,7 +310,11 @@ fn run_lines(path: &Path, args: &Args) -> io::Result<ExitCode> {
     out.flush()?;
     if summary.undecodable > 0 {
         if let Some((line, _offset, reason)) = summary.first_errors.first() {
-            eprintln!("fbcomet: {name}: {} undecodable lines; the first, line {line}: {reason}", summary.undecodable);
+            eprintln!(
+                "fbcomet: {name}: {} undecodable lines; the first, line {line}: {}",
+                summary.undecodable,
+                printable(reason)
+            );
         }
         return Ok(ExitCode::FAILURE);
     }
