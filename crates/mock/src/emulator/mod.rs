@@ -307,7 +307,8 @@ impl Emulator {
 
     fn route(self: &Arc<Self>, req: &Request) -> Reply {
         let host = req.host.as_deref().and_then(ChatHost::parse);
-        self.note(req, host.as_ref());
+        let to_graph = host == Some(ChatHost::Graph) || graph::is_graph_path(&req.path);
+        self.note(req, to_graph);
         if req.proxy_form
             && let Some(name) = &req.host
             && !is_local_host(name)
@@ -315,7 +316,7 @@ impl Emulator {
         {
             return Reply::text(502, format!("fbcomet serves the chat service's hosts only, not {name}\n"));
         }
-        if host == Some(ChatHost::Graph) || graph::is_graph_path(&req.path) {
+        if to_graph {
             return graph::send_api(self, req);
         }
         let local = req.remote.is_none_or(|r| r.ip().is_loopback());
@@ -352,9 +353,10 @@ impl Emulator {
         }
     }
 
-    /// Records a request for the service page: its door and what it asked.
-    fn note(&self, req: &Request, host: Option<&ChatHost>) {
-        let door = if host == Some(&ChatHost::Graph) || graph::is_graph_path(&req.path) {
+    /// Records a request for the service page: its door and what it asked
+    /// (`to_graph`: the route found it is for the Graph API).
+    fn note(&self, req: &Request, to_graph: bool) {
+        let door = if to_graph {
             "messenger platform"
         } else if req.path == "/pull" || req.path == "/active_ping" {
             "web (2013-2018)"
