@@ -372,3 +372,37 @@ async fn logout_ends_a_held_poll_and_presence() {
     assert!(err.to_string().contains("no longer online"), "{err}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_idle_server_ends_holds_at_their_deadline_and_expires_logins() {
+    let chat = ChatConfig {
+        hold: Duration::from_millis(300),
+        pull_hold: Duration::from_millis(300),
+        login_idle: Duration::from_millis(400),
+        ..ChatConfig::default()
+    };
+    let server = emulator(EmulatorConfig { chat, faults: None }).await;
+    let alice = login(&server, "alice").await;
+
+    // Nothing else arrives: the core's timer answers the hold at its deadline.
+    let started = std::time::Instant::now();
+    let held = get(&alice, &server, &format!("/x/1/false/p_{ALICE}=0"));
+    let answer = timeout(Duration::from_secs(5), held).await.expect("answered").expect("task");
+    assert_eq!(answer, r#"for (;;);{"t":"continue"}"#);
+    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    assert_eq!(server.emulator().stats().held, 0);
+
+    // Still nothing arrives: the login expires on its own. The counters are
+    // read without running the core's timeout, so only the timer did it.
+    timeout(Duration::from_secs(5), async {
+        while server.emulator().stats().expired_logins == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the login expired with no request arriving");
+    let answer = get(&alice, &server, &format!("/x/1/false/p_{ALICE}=0")).await.expect("task");
+    let envelope = fbcomet_codec::decode_envelope(answer.as_bytes()).expect("an envelope");
+    assert!(envelope.server_error().expect("an error").is_not_logged_in(), "{answer}");
+    server.shutdown().await;
+}

@@ -24,8 +24,22 @@ pub struct ChatConfig {
     pub online_window: Duration,
     /// How long without sending or typing before a user is shown idle.
     pub idle_after: Duration,
-    /// The longest message accepted, in characters (999 in 2008).
+    /// The longest message a user may send, in characters (999 in 2008).
     pub max_message_chars: usize,
+    /// The longest message a page may send, in characters: the Send API of
+    /// the Messenger Platform took 2,000.
+    pub max_page_message_chars: usize,
+    /// The longest message id a sender may choose, in bytes: ids are kept
+    /// (to drop resends) and go back out in every answer.
+    pub max_msg_id_bytes: usize,
+    /// The most events one answer to a poll carries; a client behind by
+    /// more polls again from where the answer ended.
+    pub poll_batch: usize,
+    /// The most messages one answer of history carries (the newest).
+    pub history_batch: usize,
+    /// How many polls one login may have held at once; a newer one ends
+    /// the oldest ([`End::Replaced`](crate::End::Replaced)).
+    pub holds_per_login: usize,
     /// How many message ids per sender are remembered to drop a resent
     /// message.
     pub dedup_memory: usize,
@@ -49,6 +63,11 @@ impl Default for ChatConfig {
             online_window: Duration::from_secs(120),
             idle_after: Duration::from_secs(600),
             max_message_chars: 999,
+            max_page_message_chars: 2_000,
+            max_msg_id_bytes: 256,
+            poll_batch: 1_000,
+            history_batch: 1_000,
+            holds_per_login: 4,
             dedup_memory: 10_000,
             login_idle: Duration::from_secs(24 * 3600),
             logins_per_user: 64,

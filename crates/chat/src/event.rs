@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 /// A chat message as the service keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// The sender.
     pub from: u64,
@@ -30,7 +32,7 @@ impl ChatMessage {
 }
 
 /// An entry of a user's event log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChatEvent {
     /// A message to this user, or the echo of one this user sent.
     Message(Arc<ChatMessage>),

@@ -8,25 +8,39 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use fbcomet_chat::{BuddyList as CoreBuddyList, ChatError, ChatService, LoginError, Outgoing, Poll, PollKind, User};
+use fbcomet_chat::{Answer, BuddyList as CoreBuddyList, ChatError, ChatService, End, LoginError, Outgoing, Read, User};
 use fbcomet_codec::{
     Availability, BuddyList, ChatHost, Encoder, Envelope, ErrorCode, Event, Extra, Frame, History, Notifications,
     Payload, PollTarget, Presence, Reconnect, UidMap, UserInfo,
 };
 
-use super::wire::{envelope, error_code, events_of, message};
-use super::{Emulator, HoldEnd, Polled, pages};
+use super::pages;
+use super::shell::{Door, Emulator};
+use super::wire::{envelope, error_code, events_of, form_token, message, param};
 use crate::reply::Reply;
 use crate::request::Request;
 
 /// The www pages and ajax posts; `None` for a path this door does not
 /// serve.
-pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
+/// The 2008 channel: `/x/...` polls.
+pub(super) const CHANNEL: Door =
+    Door { name: Some("2008 channel"), serves: |req, _| req.path == "/x" || req.path.starts_with("/x/"), answer: poll };
+
+/// The 2008 pages and ajax posts: what no other door took.
+pub(super) const WWW: Door = Door {
+    name: Some("2008 pages and posts"),
+    serves: |_, _| true,
+    answer: |emulator, req| {
+        www(emulator, req).unwrap_or_else(|| Reply::text(404, format!("fbcomet: no page at {}\n", req.path)))
+    },
+};
+
+fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
     Some(match (req.method.as_str(), req.path.as_str()) {
         // Logged in, the front page is home and the login page sends there
         // (fbchat's isLoggedIn() asks login.php and looks for "home").
         ("GET", "/" | "/index.php") => match signed_in(emulator, req) {
-            Some((user, form_token)) => html(200, pages::home(user, &form_token)),
+            Some((user, form_token)) => html(200, pages::home(&user, &form_token)),
             None => html(200, pages::login(None)),
         },
         ("GET", "/login.php") => match signed_in(emulator, req) {
@@ -35,7 +49,7 @@ pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
         },
         ("POST", "/login.php") => login(emulator, req),
         (_, "/home.php") => match signed_in(emulator, req) {
-            Some((user, form_token)) => html(200, pages::home(user, &form_token)),
+            Some((user, form_token)) => html(200, pages::home(&user, &form_token)),
             None => Reply::with_status(302, "").header("location", "/login.php"),
         },
         (_, "/logout.php") => logout(emulator, req),
@@ -75,10 +89,12 @@ fn login(emulator: &Emulator, req: &Request) -> Reply {
 
 /// The user of the live login the request's cookie names, with its form
 /// token; `None` without one.
-fn signed_in<'e>(emulator: &'e Emulator, req: &Request) -> Option<(&'e User, String)> {
+fn signed_in(emulator: &Emulator, req: &Request) -> Option<(User, String)> {
     let token = req.cookie("xs").unwrap_or_default();
-    let login = emulator.with_chat(|chat, now| chat.authenticate(token, now)).ok()?;
-    Some((emulator.user(login.uid)?, login.post_form_id))
+    emulator.with_chat(|chat, now| {
+        let login = chat.authenticate(token, now).ok()?;
+        Some((chat.user(login.uid)?.clone(), login.post_form_id))
+    })
 }
 
 fn logout(emulator: &Emulator, req: &Request) -> Reply {
@@ -94,7 +110,7 @@ fn logout(emulator: &Emulator, req: &Request) -> Reply {
 // ---- ajax ---------------------------------------------------------------
 
 /// An action of an ajax post, on the core, for the user who posted.
-type Action = fn(&Emulator, &Request, &mut ChatService, Instant, u64) -> Result<Payload<'static>, ChatError>;
+type Action = fn(&Request, &mut ChatService, Instant, u64) -> Result<Payload<'static>, ChatError>;
 
 /// An ajax post: the session cookie (else 1357001) and its form token (else
 /// 1357004) first, then the action, all under one lock.
@@ -103,7 +119,7 @@ fn ajax(emulator: &Emulator, req: &Request, action: Action) -> Reply {
     let form_id = form_token(req);
     let answer = emulator.with_chat(|chat, now| {
         let uid = chat.authorize_post(token, form_id, now)?;
-        action(emulator, req, chat, now, uid)
+        action(req, chat, now, uid)
     });
     envelope(match answer {
         Ok(payload) => Envelope::ok(payload),
@@ -111,23 +127,7 @@ fn ajax(emulator: &Emulator, req: &Request, action: Action) -> Reply {
     })
 }
 
-/// The form token of a post: `post_form_id` (2008), or `fb_dtsg` (later
-/// pages, which the service issues as the same token).
-pub(super) fn form_token(req: &Request) -> Option<&str> {
-    ["post_form_id", "fb_dtsg"].into_iter().find_map(|name| req.field(name).or(req.query(name)))
-}
-
-pub(super) fn param<T: std::str::FromStr>(req: &Request, name: &'static str) -> Result<T, ChatError> {
-    req.field(name).or(req.query(name)).and_then(|v| v.trim().parse().ok()).ok_or(ChatError::BadParameter(name))
-}
-
-fn send(
-    _: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    now: Instant,
-    uid: u64,
-) -> Result<Payload<'static>, ChatError> {
+fn send(req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Payload<'static>, ChatError> {
     let outgoing = Outgoing {
         to: param(req, "to")?,
         text: req.field("msg_text").ok_or(ChatError::BadParameter("msg_text"))?.to_owned(),
@@ -139,26 +139,14 @@ fn send(
     Ok(Payload::Empty)
 }
 
-fn typing(
-    _: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    now: Instant,
-    uid: u64,
-) -> Result<Payload<'static>, ChatError> {
+fn typing(req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Payload<'static>, ChatError> {
     let to: u64 = param(req, "to")?;
     let typ: u8 = param(req, "typ")?;
     chat.typing(uid, to, typ != 0, now)?;
     Ok(Payload::Empty)
 }
 
-fn settings(
-    _: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    _: Instant,
-    uid: u64,
-) -> Result<Payload<'static>, ChatError> {
+fn settings(req: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Payload<'static>, ChatError> {
     if let Some(v) = req.field("visibility") {
         chat.set_visible(uid, matches!(v, "true" | "1"));
         return Ok(Payload::Empty);
@@ -169,18 +157,12 @@ fn settings(
     Err(ChatError::BadParameter("visibility"))
 }
 
-fn presence(
-    emulator: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    now: Instant,
-    uid: u64,
-) -> Result<Payload<'static>, ChatError> {
+fn presence(req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Payload<'static>, ChatError> {
     let flag = |name| req.field(name).is_some_and(|v| v == "1" || v == "true");
     let mut presence = Presence { time: Some(chat.unix_ms(now)), ..Presence::default() };
     if flag("buddy_list") {
         let list = chat.buddy_list(uid, now);
-        presence.buddy_list = Some(buddy_list(emulator, uid, &list, flag("force_render")));
+        presence.buddy_list = Some(buddy_list(chat, uid, &list, flag("force_render")));
     }
     if req.field("notifications").is_some_and(|v| v == "1") {
         presence.notifications = Some(Notifications {
@@ -200,9 +182,9 @@ fn presence(
 
 /// The core's buddy list as the 2008 payload: online friends with their
 /// idle flag, and names for every friend and the user.
-fn buddy_list(emulator: &Emulator, uid: u64, list: &CoreBuddyList, forced: bool) -> BuddyList<'static> {
+fn buddy_list(chat: &ChatService, uid: u64, list: &CoreBuddyList, forced: bool) -> BuddyList<'static> {
     let online: Vec<_> = list.friends.iter().filter(|b| b.online).collect();
-    let infos = list.friends.iter().map(|b| b.uid).chain(std::iter::once(uid)).filter_map(|f| emulator.user(f));
+    let infos = list.friends.iter().map(|b| b.uid).chain(std::iter::once(uid)).filter_map(|f| chat.user(f));
     BuddyList {
         list_changed: Some(list.changed),
         available_count: Some(online.len() as i64),
@@ -231,13 +213,7 @@ fn buddy_list(emulator: &Emulator, uid: u64, list: &CoreBuddyList, forced: bool)
     }
 }
 
-fn reconnect(
-    _: &Emulator,
-    _: &Request,
-    chat: &mut ChatService,
-    _: Instant,
-    uid: u64,
-) -> Result<Payload<'static>, ChatError> {
+fn reconnect(_: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Payload<'static>, ChatError> {
     let r = chat.reconnect(uid)?;
     Ok(Payload::Reconnect(Reconnect {
         host: Cow::Owned(format!("channel{:02}", r.channel)),
@@ -246,16 +222,10 @@ fn reconnect(
     }))
 }
 
-fn history(
-    emulator: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    _: Instant,
-    uid: u64,
-) -> Result<Payload<'static>, ChatError> {
+fn history(req: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Payload<'static>, ChatError> {
     let friend: u64 = param(req, "id")?;
-    let messages = chat.history(uid, friend);
-    let events = messages.iter().map(|m| Event::Msg(message(emulator, m))).collect();
+    let messages = chat.history(uid, friend, chat.config().history_batch);
+    let events = messages.iter().map(|m| Event::Msg(message(chat, m))).collect();
     Ok(Payload::History(History { events, extra: Extra::new() }))
 }
 
@@ -263,37 +233,38 @@ fn history(
 
 /// `/x/{ANY}/{idle}/p_{UID}={SEQ}`: answered at once, or held until the
 /// user's log has something at SEQ.
-pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
+fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
     let Some(PollTarget::Channel { uid, seq, .. }) = PollTarget::parse_parts(&req.path, "") else {
         return Reply::text(400, format!("fbcomet: a channel poll is /x/ANY/false/p_UID=SEQ, not {}\n", req.path));
     };
-    let token = req.cookie("xs").unwrap_or_default().to_owned();
-    let held = match emulator.poll(token, uid, seq, PollKind::Channel) {
+    let token = req.cookie("xs").unwrap_or_default();
+    let polled = match emulator.poll_only(|chat, now| chat.poll(token, uid, seq, now)) {
         Err(err) => return envelope(Envelope::error(error_code(&err))),
-        Ok(Polled::Now(Poll::Refresh { seq })) => return frame_reply(&Frame::refresh(Some(seq))),
-        Ok(Polled::Now(Poll::Events { events, .. })) => {
-            return frame_reply(&Frame::msg(uid, events_of(emulator, &events)));
-        }
-        // Only `/pull` polls get a handshake; a hold comes as Held.
-        Ok(Polled::Now(_)) => return Reply::text(500, "fbcomet: a handshake on the 2008 channel\n"),
-        Ok(Polled::Held(held)) => held,
+        Ok(polled) => polled,
     };
     let fault = emulator.poll_fault();
     let continue_ = || frame_reply(&Frame::continue_());
     if let Some(f) = &fault
         && !f.delivers()
     {
-        // A failed poll: the client asks again for the same seq.
+        // A failed poll: the client asks again for the same seq (the hold
+        // is given up with `polled`).
         return Reply { fault, ..continue_() };
     }
-    Emulator::hold(held, continue_(), move |emulator, end| {
-        let reply = match end {
-            HoldEnd::Events { events, .. } => frame_reply(&Frame::msg(uid, events_of(emulator, &events))),
-            HoldEnd::Refresh { seq } => frame_reply(&Frame::refresh(Some(seq))),
-            HoldEnd::Timeout => continue_(),
-            HoldEnd::LoggedOut => envelope(Envelope::error(ErrorCode::NotLoggedIn)),
+    let emulator = emulator.clone();
+    polled.reply(continue_(), move |answer| {
+        let reply = match answer {
+            Answer::Read(Read::Events { events, .. }) => {
+                let events = emulator.with_chat(|chat, _| events_of(chat, &events));
+                frame_reply(&Frame::msg(uid, events))
+            }
+            Answer::Read(Read::Refresh { seq }) => frame_reply(&Frame::refresh(Some(seq))),
+            // A poll replaced by a newer one of its login, or cut short by
+            // a stop, asks again as after a hold.
+            Answer::Ended(End::Deadline | End::Replaced | End::Shutdown) => continue_(),
+            Answer::Ended(End::LoggedOut) => envelope(Envelope::error(ErrorCode::NotLoggedIn)),
         };
-        Reply { fault: fault.clone(), ..reply }
+        Reply { fault, ..reply }
     })
 }
 

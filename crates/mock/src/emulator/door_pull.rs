@@ -10,17 +10,21 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use fbcomet_chat::{Poll, PollKind};
+use fbcomet_chat::{Answer, End, Pull, Read};
 use fbcomet_codec::{Encoder, Envelope, ErrorCode, Extra, Frame, FrameKind, PollTarget, Prefix, RawJson};
 
+use super::shell::{Door, Emulator};
 use super::wire::{deltas_of, envelope, error_code};
-use super::{Emulator, HoldEnd, Polled};
 use crate::reply::Reply;
 use crate::request::Request;
 
 /// A pull: answered at once, or held until the user's log has something at
 /// its seq.
-pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
+/// `/pull`.
+pub(super) const DOOR: Door =
+    Door { name: Some("web (2013-2018)"), serves: |req, _| req.path == "/pull", answer: poll };
+
+fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
     let target = PollTarget::Pull { query: req.query.clone() };
     let uid = target.uid().or_else(|| req.cookie("c_user")?.trim().parse().ok());
     let (Some(uid), Some(seq)) = (uid, target.seq()) else {
@@ -32,36 +36,39 @@ pub(super) fn poll(emulator: &Arc<Emulator>, req: &Request) -> Reply {
         Some(Err(_)) => return envelope(Envelope::error(ErrorCode::BadParameter)),
     };
     let token = req.cookie("xs").unwrap_or_default().to_owned();
-    let kind = PollKind::Pull { sticky: target.param("sticky_token"), partition };
-    let held = match emulator.poll(token, uid, seq, kind) {
+    let sticky = target.param("sticky_token");
+    let polled = emulator.poll(|chat, now| {
+        Ok(match chat.pull(&token, uid, seq, sticky, partition, now)? {
+            Pull::Poll(poll) => Ok(poll),
+            Pull::Handshake { sticky, pool } => Err((sticky, pool)),
+        })
+    });
+    let polled = match polled {
         Err(err) => return envelope(Envelope::error(error_code(&err))),
-        Ok(Polled::Now(Poll::Handshake { sticky, pool })) => {
+        Ok(Err((sticky, pool))) => {
             return frame_reply(&Frame::new(FrameKind::Lb {
                 sticky: Cow::Owned(sticky),
                 pool: Some(Cow::Owned(pool)),
                 info_extra: Extra::new(),
             }));
         }
-        Ok(Polled::Now(Poll::Refresh { seq })) => return frame_reply(&Frame::refresh(Some(seq))),
-        Ok(Polled::Now(Poll::Events { events, next, .. })) => return events_reply(uid, &events, next),
-        Ok(Polled::Now(Poll::Hold { .. })) => return heartbeat(seq),
-        Ok(Polled::Held(held)) => held,
+        Ok(Ok(polled)) => polled,
     };
     let fault = emulator.poll_fault();
-    let heartbeat = move || heartbeat(seq);
     if let Some(f) = &fault
         && !f.delivers()
     {
-        return Reply { fault, ..heartbeat() };
+        // The hold is given up with `polled`.
+        return Reply { fault, ..heartbeat(seq) };
     }
-    Emulator::hold(held, heartbeat(), move |_, end| {
-        let reply = match end {
-            HoldEnd::Events { events, next, .. } => events_reply(uid, &events, next),
-            HoldEnd::Refresh { seq } => frame_reply(&Frame::refresh(Some(seq))),
-            HoldEnd::Timeout => heartbeat(),
-            HoldEnd::LoggedOut => envelope(Envelope::error(ErrorCode::NotLoggedIn)),
+    polled.reply(heartbeat(seq), move |answer| {
+        let reply = match answer {
+            Answer::Read(Read::Events { events, next, .. }) => events_reply(uid, &events, next),
+            Answer::Read(Read::Refresh { seq }) => frame_reply(&Frame::refresh(Some(seq))),
+            Answer::Ended(End::Deadline | End::Replaced | End::Shutdown) => heartbeat(seq),
+            Answer::Ended(End::LoggedOut) => envelope(Envelope::error(ErrorCode::NotLoggedIn)),
         };
-        Reply { fault: fault.clone(), ..reply }
+        Reply { fault, ..reply }
     })
 }
 

@@ -16,9 +16,8 @@ use std::time::Instant;
 use fbcomet_chat::{ChatError, ChatMessage, ChatService, Outgoing, User};
 use serde_json::{Map, Value, json};
 
-use super::Emulator;
-use super::door_2008::{form_token, param};
-use super::wire::{error_code, mid};
+use super::shell::{Door, Emulator};
+use super::wire::{error_code, form_token, mid, param};
 use crate::reply::Reply;
 use crate::request::Request;
 
@@ -52,22 +51,24 @@ fn route_of(path: &str) -> Option<Route> {
     }))
 }
 
-/// Whether this door serves `path`.
-pub(super) fn serves(path: &str) -> bool {
-    route_of(path).is_some()
-}
+/// The www posts of this era, and `/active_ping`.
+pub(super) const DOOR: Door = Door {
+    name: Some("web (2013-2018)"),
+    serves: |req, _| req.path == "/active_ping" || route_of(&req.path).is_some(),
+    answer,
+};
 
-/// The www posts of this era; `None` for a path this door does not serve.
-pub(super) fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
-    Some(match route_of(&req.path)? {
-        Route::Post(action) => post(emulator, req, action),
-        Route::Graphql => graphql(emulator, req),
-    })
+fn answer(emulator: &Arc<Emulator>, req: &Request) -> Reply {
+    match route_of(&req.path) {
+        Some(Route::Post(action)) => post(emulator, req, action),
+        Some(Route::Graphql) => graphql(emulator, req),
+        None => active_ping(emulator, req),
+    }
 }
 
 /// `/active_ping` on an edge-chat host: the user is there. Any 2xx with a
 /// body does.
-pub(super) fn active_ping(emulator: &Arc<Emulator>, req: &Request) -> Reply {
+fn active_ping(emulator: &Arc<Emulator>, req: &Request) -> Reply {
     let token = req.cookie("xs").unwrap_or_default();
     match emulator.with_chat(|chat, now| chat.ping(token, now)) {
         Ok(_) => Reply::ok(r#"for (;;); {"t":"pong"}"#),
@@ -77,7 +78,7 @@ pub(super) fn active_ping(emulator: &Arc<Emulator>, req: &Request) -> Reply {
 
 /// An action of a post, on the core, for the user who posted; its answer is
 /// the envelope's payload.
-type Action = fn(&Emulator, &Request, &mut ChatService, Instant, u64) -> Result<Value, ChatError>;
+type Action = fn(&Request, &mut ChatService, Instant, u64) -> Result<Value, ChatError>;
 
 /// A post: the session cookie (else 1357001) and `fb_dtsg` (else 1357004)
 /// first, then the action, under one lock.
@@ -85,7 +86,7 @@ fn post(emulator: &Emulator, req: &Request, action: Action) -> Reply {
     let token = req.cookie("xs").unwrap_or_default();
     let answer = emulator.with_chat(|chat, now| {
         let uid = chat.authorize_post(token, form_token(req), now)?;
-        action(emulator, req, chat, now, uid)
+        action(req, chat, now, uid)
     });
     match answer {
         Ok(payload) => json_reply(&json!({ "__ar": 1, "payload": payload, "bootloadable": {}, "ixData": {} })),
@@ -117,7 +118,7 @@ fn json_reply(value: &Value) -> Reply {
 /// `offline_threading_id` is the message's id (a resend with it is not a
 /// new message). Recipients may be offline: the message waits in their
 /// inbox.
-fn send(_: &Emulator, req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Value, ChatError> {
+fn send(req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Value, ChatError> {
     if req.field("thread_fbid").is_some() && req.field("other_user_fbid").is_none() {
         // The world has no group threads.
         return Err(ChatError::BadParameter("thread_fbid"));
@@ -144,7 +145,7 @@ fn send(_: &Emulator, req: &Request, chat: &mut ChatService, now: Instant, uid: 
 }
 
 /// `/ajax/messaging/typ.php`: `typ` 1 or 0, to `to` (or `thread`).
-fn typing(_: &Emulator, req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Value, ChatError> {
+fn typing(req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Value, ChatError> {
     let to: u64 = param(req, "to").or_else(|_| param(req, "thread"))?;
     let typ: u8 = param(req, "typ")?;
     chat.typing(uid, to, typ != 0, now)?;
@@ -153,13 +154,7 @@ fn typing(_: &Emulator, req: &Request, chat: &mut ChatService, now: Instant, uid
 
 /// `/ajax/mercury/change_read_status.php`: `ids[UID]=true` marks the
 /// conversation with UID read up to `watermarkTimestamp` (now, without it).
-fn read_status(
-    _: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    now: Instant,
-    uid: u64,
-) -> Result<Value, ChatError> {
+fn read_status(req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Value, ChatError> {
     let watermark = param(req, "watermarkTimestamp").ok();
     let read: Vec<u64> = indexed(req, "ids").filter(|(_, v)| *v == "true" || *v == "1").map(|(k, _)| k).collect();
     if read.is_empty() {
@@ -174,13 +169,7 @@ fn read_status(
 /// `/ajax/mercury/delivery_receipts.php`: `thread_ids[UID][0]=..` says the
 /// messages of the thread with UID reached this client; a page is told
 /// (its webhook's delivery event).
-fn delivery_receipts(
-    _: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    now: Instant,
-    uid: u64,
-) -> Result<Value, ChatError> {
+fn delivery_receipts(req: &Request, chat: &mut ChatService, now: Instant, uid: u64) -> Result<Value, ChatError> {
     let threads: BTreeSet<u64> =
         req.form.iter().filter_map(|(k, _)| k.strip_prefix("thread_ids[")?.split(']').next()?.parse().ok()).collect();
     for partner in threads {
@@ -190,27 +179,21 @@ fn delivery_receipts(
 }
 
 /// "Mark seen" (the jewel): taken, nothing to record.
-fn acknowledge(_: &Emulator, _: &Request, _: &mut ChatService, _: Instant, _: u64) -> Result<Value, ChatError> {
+fn acknowledge(_: &Request, _: &mut ChatService, _: Instant, _: u64) -> Result<Value, ChatError> {
     Ok(json!({}))
 }
 
 // ---- people and threads ---------------------------------------------------
 
 /// `/chat/user_info/`: `ids[0]=..`; the users among them, by id.
-fn user_info(
-    emulator: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    _: Instant,
-    uid: u64,
-) -> Result<Value, ChatError> {
+fn user_info(req: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Value, ChatError> {
     let ids: BTreeSet<u64> = indexed(req, "ids").filter_map(|(_, v)| v.trim().parse().ok()).collect();
     if ids.is_empty() {
         return Err(ChatError::BadParameter("ids"));
     }
     let profiles: Map<String, Value> = ids
         .into_iter()
-        .filter_map(|id| match emulator.user(id) {
+        .filter_map(|id| match chat.user(id) {
             Some(u) => Some((id.to_string(), profile(u, chat.are_friends(uid, id)))),
             None => chat.page(id).map(|p| (id.to_string(), page_profile(id, &p.name))),
         })
@@ -219,15 +202,9 @@ fn user_info(
 }
 
 /// `/chat/user_info_all`: everyone the user can chat with (their friends).
-fn user_info_all(
-    emulator: &Emulator,
-    _: &Request,
-    chat: &mut ChatService,
-    _: Instant,
-    uid: u64,
-) -> Result<Value, ChatError> {
+fn user_info_all(_: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Value, ChatError> {
     let all: Map<String, Value> =
-        chat.friends(uid).filter_map(|f| emulator.user(f)).map(|u| (u.uid.to_string(), profile(u, true))).collect();
+        chat.friends(uid).filter_map(|f| chat.user(f)).map(|u| (u.uid.to_string(), profile(u, true))).collect();
     Ok(Value::Object(all))
 }
 
@@ -277,13 +254,7 @@ fn profile_url(uid: u64) -> String {
 /// `/ajax/mercury/threadlist_info.php`: the user's conversations, the
 /// latest first, `inbox[offset]` and `inbox[limit]` (at most 20), with
 /// their participants.
-fn thread_list(
-    emulator: &Emulator,
-    req: &Request,
-    chat: &mut ChatService,
-    _: Instant,
-    uid: u64,
-) -> Result<Value, ChatError> {
+fn thread_list(req: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Value, ChatError> {
     // fbchat names the folder: inbox, pending, other, archived.
     let folder = ["inbox", "pending", "other", "archived"]
         .into_iter()
@@ -298,8 +269,8 @@ fn thread_list(
     let (offset, limit) = (number("offset", 0)?, number("limit", 20)?.min(20));
     let threads: Vec<_> =
         if folder == "inbox" { chat.threads(uid).into_iter().skip(offset).take(limit).collect() } else { Vec::new() };
-    let mut participants = vec![participant(emulator, uid, false)];
-    participants.extend(threads.iter().map(|t| participant(emulator, t.partner, chat.are_friends(uid, t.partner))));
+    let mut participants = vec![participant(chat, uid, false)];
+    participants.extend(threads.iter().map(|t| participant(chat, t.partner, chat.are_friends(uid, t.partner))));
     let threads: Vec<Value> = threads
         .iter()
         .map(|t| {
@@ -330,9 +301,9 @@ fn thread_list(
     }))
 }
 
-fn participant(emulator: &Emulator, uid: u64, friend: bool) -> Value {
-    let (name, short) = emulator.name_of(uid).unwrap_or_default();
-    let kind = if emulator.user(uid).is_some() { "user" } else { "page" };
+fn participant(chat: &ChatService, uid: u64, friend: bool) -> Value {
+    let (name, short) = chat.name_of(uid).unwrap_or_default();
+    let kind = if chat.user(uid).is_some() { "user" } else { "page" };
     json!({
         "id": format!("fbid:{uid}"),
         "fbid": uid.to_string(),
@@ -350,7 +321,7 @@ fn participant(emulator: &Emulator, uid: u64, friend: bool) -> Value {
 }
 
 /// `/ajax/mercury/thread_sync.php`: the unread counts.
-fn thread_sync(_: &Emulator, _: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Value, ChatError> {
+fn thread_sync(_: &Request, chat: &mut ChatService, _: Instant, uid: u64) -> Result<Value, ChatError> {
     let threads = chat.threads(uid);
     let unread: Vec<String> = threads.iter().filter(|t| t.unread > 0).map(|t| t.partner.to_string()).collect();
     Ok(json!({
@@ -378,7 +349,7 @@ fn graphql(emulator: &Emulator, req: &Request) -> Reply {
             .field("queries")
             .and_then(|q| serde_json::from_str(q).ok())
             .ok_or(ChatError::BadParameter("queries"))?;
-        Ok(queries.into_iter().map(|(name, query)| (name, thread_query(emulator, chat, uid, &query))).collect())
+        Ok(queries.into_iter().map(|(name, query)| (name, thread_query(chat, uid, &query))).collect())
     });
     let results: Vec<(String, Value)> = match answer {
         Ok(results) => results,
@@ -398,7 +369,7 @@ fn graphql(emulator: &Emulator, req: &Request) -> Reply {
 }
 
 /// One query of a batch: `{"data":{"message_thread":..}}`, or an error.
-fn thread_query(emulator: &Emulator, chat: &ChatService, uid: u64, query: &Value) -> Value {
+fn thread_query(chat: &ChatService, uid: u64, query: &Value) -> Value {
     if query.get("doc_id").and_then(Value::as_str) != Some(THREAD_QUERY_DOC_ID) {
         return json!({
             "error": 1675012,
@@ -412,19 +383,19 @@ fn thread_query(emulator: &Emulator, chat: &ChatService, uid: u64, query: &Value
         Some(Value::Number(n)) => n.as_u64(),
         _ => None,
     };
-    let Some(partner) = id.filter(|&p| emulator.user(p).is_some() && (p == uid || chat.are_friends(uid, p))) else {
+    let Some(partner) = id.filter(|&p| chat.user(p).is_some() && (p == uid || chat.are_friends(uid, p))) else {
         return json!({ "data": { "message_thread": null } });
     };
     let limit = params.get("message_limit").and_then(Value::as_u64).unwrap_or(0) as usize;
     let before = params.get("before").and_then(|b| b.as_i64().or_else(|| b.as_str()?.parse().ok()));
-    let history = chat.history(uid, partner);
+    let history = chat.history(uid, partner, chat.config().history_batch);
     let unread = chat.threads(uid).into_iter().find(|t| t.partner == partner).map_or(0, |t| t.unread);
     let mut messages: Vec<&Arc<ChatMessage>> =
         history.iter().filter(|m| before.is_none_or(|b| m.time_ms < b)).collect();
     let keep = limit.min(MAX_MESSAGES_PER_QUERY);
     messages.drain(..messages.len().saturating_sub(keep));
     let nodes: Vec<Value> = messages.iter().map(|m| message_node(m)).collect();
-    let user = emulator.user(partner);
+    let user = chat.user(partner);
     let participants: Vec<Value> = [uid, partner]
         .iter()
         .map(|p| json!({ "messaging_actor": { "id": p.to_string(), "__typename": "User" } }))

@@ -8,16 +8,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fbcomet_chat::{ChatError, ChatService, Outgoing, Page};
+use fbcomet_codec::ChatHost;
 use fbcomet_platform::{GraphError, GraphErrorBody, OutgoingMessage, SendRequest, SendResponse};
 use serde_json::Value;
 
-use super::Emulator;
+use super::shell::{Door, Emulator};
 use super::wire::mid;
 use crate::reply::Reply;
 use crate::request::Request;
 
-/// The longest text the Send API took, in characters.
-pub(crate) const MAX_TEXT_CHARS: usize = 2000;
 /// The most quick replies one message could carry.
 const MAX_QUICK_REPLIES: usize = 13;
 
@@ -85,7 +84,15 @@ fn bad_param(message: impl Into<String>) -> Reply {
 }
 
 /// The Send API.
-pub(super) fn send_api(emulator: &Emulator, req: &Request) -> Reply {
+/// The Send API: requests to graph.facebook.com, or to a Graph path on
+/// any host.
+pub(super) const DOOR: Door = Door {
+    name: Some("messenger platform"),
+    serves: |req, host| host == Some(&ChatHost::Graph) || is_graph_path(&req.path),
+    answer: |emulator, req| send_api(emulator, req),
+};
+
+fn send_api(emulator: &Emulator, req: &Request) -> Reply {
     if send_api_version(&req.path).is_none() {
         return error(2500, "OAuthException", None, format!("Unknown path components: {}", req.path));
     }
@@ -118,7 +125,7 @@ pub(super) fn send_api(emulator: &Emulator, req: &Request) -> Reply {
             (None, None) => bad_param("(#100) param message must be non-empty."),
             (None, Some(action)) => sender_action(chat, &page, user, action, now, recipient_id),
             (Some(message), None) => {
-                if let Err(message) = check_message(message) {
+                if let Err(message) = check_message(message, chat.max_chars_of(page.id)) {
                     return bad_param(message);
                 }
                 let outgoing =
@@ -188,7 +195,9 @@ fn parse(req: &Request) -> Result<SendRequest, String> {
     serde_json::from_value(value).map_err(|e| format!("(#100) {e}"))
 }
 
-fn check_message(message: &OutgoingMessage) -> Result<(), String> {
+/// A message the Send API takes: text of at most `max_chars` characters
+/// (the core's limit for pages, said here as the Graph API said it).
+fn check_message(message: &OutgoingMessage, max_chars: usize) -> Result<(), String> {
     let Some(text) = &message.text else {
         return Err("(#100) param message[text] must be non-empty: fbcomet emulates text messages".to_owned());
     };
@@ -196,8 +205,8 @@ fn check_message(message: &OutgoingMessage) -> Result<(), String> {
     if chars == 0 {
         return Err("(#100) param message[text] must be non-empty.".to_owned());
     }
-    if chars > MAX_TEXT_CHARS {
-        return Err(format!("(#100) Length of param message[text] must be less than or equal to {MAX_TEXT_CHARS}"));
+    if chars > max_chars {
+        return Err(format!("(#100) Length of param message[text] must be less than or equal to {max_chars}"));
     }
     let replies = message.quick_replies.as_deref().unwrap_or_default();
     if replies.len() > MAX_QUICK_REPLIES {

@@ -4,7 +4,7 @@
 //! holds up nothing but its own page. The task first verifies the webhook
 //! (`GET webhook?hub.mode=subscribe&hub.verify_token=..&hub.challenge=N`;
 //! subscribed only when the answer is exactly N), retrying with backoff
-//! until it is, and again whenever asked ([`Emulator::verify_page`]). Then
+//! until it is, and again whenever asked ([`Emulator::verify_page`](super::Emulator::verify_page)). Then
 //! it reads the page's log in the chat core like a client polling its
 //! channel: each message, read and delivery becomes one signed POST, in
 //! order; a post that fails (an error status, garbage, no answer in 20 s,
@@ -17,18 +17,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fbcomet_chat::{ChatEvent, Page, Poll};
+use fbcomet_chat::{Answer, ChatEvent, Read as LogRead};
 use fbcomet_http::{HttpClient, HttpConfig};
 use fbcomet_platform::{
     Delivery, Id, Messaging, Read, ReceivedMessage, WebhookPayload, signature_sha1, signature_sha256,
 };
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use tokio::sync::{Notify, watch};
-use url::Url;
 
-use super::Emulator;
 use super::graph::psid;
+use super::hooks::{HookState, PageHook};
+use super::shell::Emulator;
 use super::wire::mid;
 
 /// How long a bot has to answer a post or a verification.
@@ -36,136 +35,46 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 /// The first retry's wait, and the longest.
 const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(60));
 
-/// Where a page's webhook stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HookState {
-    /// Asking the webhook to verify.
-    Verifying,
-    /// Verified: events are posted as they come.
-    Subscribed,
-    /// Verification failed; tried again after `retry_in`.
-    VerifyFailed {
-        /// Why.
-        reason: String,
-        /// When the next try is.
-        retry_in: Duration,
-    },
-    /// A post failed; tried again after `retry_in` (later events wait).
-    Retrying {
-        /// Why.
-        reason: String,
-        /// When the next try is.
-        retry_in: Duration,
-    },
-}
-
-impl std::fmt::Display for HookState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HookState::Verifying => f.write_str("verifying"),
-            HookState::Subscribed => f.write_str("subscribed"),
-            HookState::VerifyFailed { reason, retry_in } => {
-                write!(f, "verification failed: {reason}; again in {}s", retry_in.as_secs())
-            }
-            HookState::Retrying { reason, retry_in } => {
-                write!(f, "delivery failed: {reason}; again in {}s", retry_in.as_secs())
-            }
-        }
-    }
-}
-
-/// A page's webhook, as its task and the rest of the emulator share it.
-#[derive(Debug)]
-pub struct PageHook {
-    /// The page.
-    pub page: Page,
-    /// The webhook.
-    pub url: Url,
-    state: watch::Sender<HookState>,
-    verify: Notify,
-}
-
-impl PageHook {
-    /// The current state, and changes to come.
-    pub fn state(&self) -> watch::Receiver<HookState> {
-        self.state.subscribe()
-    }
-
-    fn set(&self, state: HookState) {
-        match &state {
-            HookState::Subscribed => tracing::info!(page = self.page.id, url = %self.url, "webhook subscribed"),
-            HookState::Verifying => {}
-            failed => tracing::warn!(page = self.page.id, url = %self.url, "webhook: {failed}"),
-        }
-        self.state.send_replace(state);
-    }
-}
-
-/// The hooks of `pages` that have a webhook; a webhook that is not an
-/// http(s) URL is an error naming the page.
-pub(crate) fn hooks(pages: &[Page]) -> Result<Vec<Arc<PageHook>>, String> {
-    pages
-        .iter()
-        .filter_map(|page| Some((page, page.webhook.as_deref()?)))
-        .map(|(page, webhook)| {
-            let url: Url = webhook.parse().map_err(|e| format!("page {}: webhook {webhook:?}: {e}", page.id))?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(format!("page {}: webhook {webhook:?} is not an http(s) URL", page.id));
-            }
-            Ok(Arc::new(PageHook {
-                page: page.clone(),
-                url,
-                state: watch::channel(HookState::Verifying).0,
-                verify: Notify::new(),
-            }))
-        })
-        .collect()
-}
-
-/// Asks `hook`'s task to verify the webhook again.
-pub(crate) fn reverify(hook: &PageHook) {
-    hook.verify.notify_one();
-}
-
 /// The HTTP client webhooks are called with.
 pub(crate) fn client() -> HttpClient {
     HttpClient::new(HttpConfig { request_timeout: ANSWER_TIMEOUT, ..HttpConfig::default() })
 }
 
-/// The task of one page's webhook; runs until dropped.
+/// The task of one page's webhook: a subscription to the page's log whose
+/// cursor the store keeps, resumed after each batch is delivered; runs
+/// until the service stops or the task is dropped.
 pub(crate) async fn run(emulator: Arc<Emulator>, hook: Arc<PageHook>, http: HttpClient) {
     let page = hook.page.id;
-    // Events from now on; the page's log may already hold some.
-    let mut seq = emulator.with_chat(|chat, now| match chat.read(page, -1, now) {
-        Poll::Refresh { seq } => seq,
-        _ => 0,
-    });
-    let mut wake = emulator.subscribe(page);
+    let cursor = format!("webhook:{page}");
+    let subscribed = emulator.subscribe(|chat, now| chat.subscribe(page, None, Some(&cursor), now));
+    let Ok(mut events) = subscribed else {
+        tracing::warn!(page, "webhook not called: the page's log cannot be followed");
+        return;
+    };
+    let mut expected: Option<i64> = None;
     verify(&hook, &http).await;
     loop {
-        let read = emulator.with_chat(|chat, now| chat.read(page, seq, now));
-        match read {
-            Poll::Events { events, next, from } => {
-                for (i, event) in events.iter().enumerate() {
-                    if let Some(messaging) = messaging(page, event) {
-                        deliver(&hook, &http, &emulator, messaging, from + i as i64).await;
+        tokio::select! {
+            answer = events.next() => match answer {
+                Answer::Read(LogRead::Events { events: batch, from, next }) => {
+                    for (i, event) in batch.iter().enumerate() {
+                        if let Some(messaging) = messaging(page, event) {
+                            deliver(&hook, &http, &emulator, messaging, from + i as i64).await;
+                        }
                     }
+                    expected = Some(next);
+                    events.resume();
                 }
-                seq = next;
-            }
-            Poll::Refresh { seq: to } => {
-                if to > seq {
-                    tracing::warn!(page, lost = to - seq, "webhook events lost: the page's log moved past them");
+                Answer::Read(LogRead::Refresh { seq }) => {
+                    if let Some(lost) = expected.map(|e| seq - e).filter(|&n| n > 0) {
+                        tracing::warn!(page, lost, "webhook events lost: the page's log moved past them");
+                    }
+                    expected = Some(seq);
+                    events.resume();
                 }
-                seq = to;
-            }
-            Poll::Hold { .. } | Poll::Handshake { .. } => {
-                tokio::select! {
-                    changed = wake.changed() => if changed.is_err() { return },
-                    () = hook.verify.notified() => verify(&hook, &http).await,
-                }
-            }
+                Answer::Ended(_) => return,
+            },
+            () = hook.verify.notified() => verify(&hook, &http).await,
         }
     }
 }
@@ -228,7 +137,7 @@ async fn deliver(hook: &PageHook, http: &HttpClient, emulator: &Emulator, mut me
     loop {
         let reason = match http.post(&hook.url, "application/json", body.clone(), &headers).await {
             Ok(response) if (200..300).contains(&response.status) => {
-                if *hook.state.borrow() != HookState::Subscribed {
+                if *hook.state().borrow() != HookState::Subscribed {
                     hook.set(HookState::Subscribed);
                 }
                 return;

@@ -1,27 +1,28 @@
 //! What the front doors write alike: the core's events as `ms` entries,
 //! in the 2008 shape (`msg`, `typ`) and in the `/pull` era's (`delta`), and
-//! refusals as the error envelopes of the 2008 codes. Every door uses it;
+//! refusals as the error envelopes of the 2008 codes, and the fields of
+//! a post (its form token, its parameters). Every door uses it;
 //! none reaches into another.
 
 use std::borrow::Cow;
 
-use fbcomet_chat::{ChatError, ChatEvent, ChatMessage};
+use fbcomet_chat::{ChatError, ChatEvent, ChatMessage, ChatService};
 use fbcomet_codec::{
     Envelope, ErrorCode, Event, Extra, MID_PREFIX, Message, NewMessage, RawJson, ReadReceipt, ThreadKey, Typing,
     UnknownEvent,
 };
 
-use super::Emulator;
 use crate::reply::Reply;
+use crate::request::Request;
 
 /// The core's events as 2008 `ms` entries. A read receipt, which 2008
 /// clients had no use for, is the later `m_read_receipt` they skip; it
 /// still counts as an event, so seqs stay whole.
-pub(super) fn events_of(emulator: &Emulator, events: &[ChatEvent]) -> Vec<Event<'static>> {
+pub(super) fn events_of(chat: &ChatService, events: &[ChatEvent]) -> Vec<Event<'static>> {
     events
         .iter()
         .map(|event| match event {
-            ChatEvent::Message(m) => Event::Msg(message(emulator, m)),
+            ChatEvent::Message(m) => Event::Msg(message(chat, m)),
             ChatEvent::Typing { from, to, typing } => typing_event(*from, *to, *typing),
             ChatEvent::Read { reader, at_ms, .. } => unknown(
                 "m_read_receipt",
@@ -89,9 +90,9 @@ fn typing_event(from: u64, to: u64, typing: bool) -> Event<'static> {
 }
 
 /// A message with its names, as the 2008 channel and history.php wrote it.
-pub(super) fn message(emulator: &Emulator, m: &ChatMessage) -> Message<'static> {
-    let name = |uid| emulator.name_of(uid).map(|(name, _)| Cow::Owned(name.to_owned()));
-    let first = |uid| emulator.name_of(uid).map(|(_, first)| Cow::Owned(first.to_owned()));
+pub(super) fn message(chat: &ChatService, m: &ChatMessage) -> Message<'static> {
+    let name = |uid| chat.name_of(uid).map(|(name, _)| Cow::Owned(name.to_owned()));
+    let first = |uid| chat.name_of(uid).map(|(_, first)| Cow::Owned(first.to_owned()));
     Message {
         from_name: name(m.from),
         to_name: name(m.to),
@@ -114,6 +115,17 @@ pub(super) fn error_code(err: &ChatError) -> ErrorCode {
         ChatError::Validation => ErrorCode::Validation,
         _ => ErrorCode::BadParameter,
     }
+}
+
+/// The form token of a post: `post_form_id` (2008), or `fb_dtsg` (later
+/// pages, which the service issues as the same token).
+pub(super) fn form_token(req: &Request) -> Option<&str> {
+    ["post_form_id", "fb_dtsg"].into_iter().find_map(|name| req.field(name).or(req.query(name)))
+}
+
+/// A field or query parameter of a post, parsed.
+pub(super) fn param<T: std::str::FromStr>(req: &Request, name: &'static str) -> Result<T, ChatError> {
+    req.field(name).or(req.query(name)).and_then(|v| v.trim().parse().ok()).ok_or(ChatError::BadParameter(name))
 }
 
 pub(super) fn envelope(e: Envelope<'_>) -> Reply {

@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fbcomet_chat::{ChatEvent, LoginError, Outgoing, Poll};
+use fbcomet_chat::{Answer, ChatEvent, End, HoldId, LoginError, Outgoing, Read};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
@@ -32,7 +32,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::emulator::Emulator;
+use crate::emulator::{Emulator, Waiting};
 use stream::{Element, Item, Limits, StanzaReader, StreamError};
 
 /// The domain of the service's JIDs.
@@ -402,12 +402,27 @@ struct Session {
     full_jid: String,
     available: bool,
     told: BTreeMap<u64, Seen>,
-    seq: i64,
+    /// The subscription to the user's log, from binding on (the chat loop
+    /// takes it; its id stays).
+    events: Option<Waiting>,
+    subscription: Option<HoldId>,
+    /// Where the last batch of events ended, to tell what was lost.
+    expected: Option<i64>,
 }
 
 impl Session {
     fn new(emulator: Arc<Emulator>, uid: u64, token: String) -> Self {
-        Self { emulator, uid, token, full_jid: String::new(), available: false, told: BTreeMap::new(), seq: -1 }
+        Self {
+            emulator,
+            uid,
+            token,
+            full_jid: String::new(),
+            available: false,
+            told: BTreeMap::new(),
+            events: None,
+            subscription: None,
+            expected: None,
+        }
     }
 
     /// The session after SASL: the restarted stream, binding, then chat
@@ -428,9 +443,12 @@ impl Session {
     }
 
     fn leave(&mut self) {
+        // The subscription goes (and with it the session's presence), then
+        // the login.
+        self.events = None;
         if self.available {
-            self.emulator.with_chat(|chat, now| chat.end_hold(self.uid, now));
             self.available = false;
+            self.emulator.with_chat(|chat, _| chat.set_visible(self.uid, false));
         }
         self.emulator.with_chat(|chat, now| chat.logout(&self.token, now));
     }
@@ -459,11 +477,12 @@ impl Session {
                 Element::new("bind").attr("xmlns", NS_BIND).child(Element::new("jid").text(self.full_jid.clone())),
             );
             out.element(&answer).await.map_err(io_gone)?;
-            // Events from now on.
-            self.seq = self.emulator.with_chat(|chat, now| match chat.read(self.uid, -1, now) {
-                Poll::Refresh { seq } => seq,
-                _ => 0,
-            });
+            // Events from now on; the session ends with its login.
+            let (uid, token) = (self.uid, self.token.clone());
+            let events = self.emulator.subscribe(|chat, now| chat.subscribe(uid, Some(&token), None, now));
+            let events = events.map_err(|_| stream_err("not-authorized", "the login ended"))?;
+            self.subscription = Some(events.id());
+            self.events = Some(events);
             return Ok(());
         }
     }
@@ -488,7 +507,9 @@ impl Session {
             }
         });
         let _stop_reading = AbortOnDrop(reading);
-        let mut wake = self.emulator.subscribe(self.uid);
+        let Some(mut events) = self.events.take() else {
+            return Err(stream_err("internal-server-error", "no subscription after binding"));
+        };
         let mut tick = tokio::time::interval(config.presence_every);
         loop {
             tokio::select! {
@@ -498,11 +519,15 @@ impl Session {
                     Some(Ok(Item::Open(_))) => return Err(stream_err("invalid-xml", "a stream header inside the stream")),
                     Some(Err(err)) => return Err(err),
                 },
-                changed = wake.changed() => {
-                    if changed.is_err() {
-                        return Ok(());
+                answer = events.next() => {
+                    match answer {
+                        Answer::Read(read) => self.push_events(read, out).await?,
+                        Answer::Ended(End::Shutdown) => {
+                            return Err(stream_err("system-shutdown", "the service is stopping"));
+                        }
+                        Answer::Ended(_) => return Err(stream_err("not-authorized", "the login ended")),
                     }
-                    self.push_events(out).await?;
+                    events.resume();
                 }
                 _ = tick.tick(), if self.available => self.push_presence(out).await?,
             }
@@ -539,7 +564,7 @@ impl Session {
             ("get", Some("query"), "jabber:iq:roster") => result().child(self.roster()),
             ("get", Some("vCard"), "vcard-temp") => {
                 let whose = iq.get("to").and_then(uid_of).unwrap_or(self.uid);
-                match self.emulator.name_of(whose) {
+                match self.emulator.name_of(whose).as_ref().map(|(n, f)| (n.as_str(), f.as_str())) {
                     Some((name, first)) => result().attr("from", jid(whose)).child(
                         Element::new("vCard")
                             .attr("xmlns", "vcard-temp")
@@ -566,7 +591,7 @@ impl Session {
         let friends: Vec<u64> = self.emulator.with_chat(|chat, _| chat.friends(self.uid).collect());
         let mut query = Element::new("query").attr("xmlns", "jabber:iq:roster");
         for friend in friends {
-            let name = self.emulator.name_of(friend).map(|(n, _)| n.to_owned()).unwrap_or_default();
+            let name = self.emulator.name_of(friend).map(|(n, _)| n).unwrap_or_default();
             query = query.child(
                 Element::new("item")
                     .attr("jid", jid(friend))
@@ -620,10 +645,8 @@ impl Session {
             None if presence.get("to").is_none() => {
                 if !self.available {
                     self.available = true;
-                    self.emulator.with_chat(|chat, now| {
-                        chat.set_visible(self.uid, true);
-                        chat.begin_hold(self.uid, now);
-                    });
+                    self.emulator.with_chat(|chat, _| chat.set_visible(self.uid, true));
+                    self.set_present(true);
                     self.push_presence(out).await?;
                 }
                 Ok(())
@@ -631,10 +654,8 @@ impl Session {
             Some("unavailable") if presence.get("to").is_none() => {
                 if self.available {
                     self.available = false;
-                    self.emulator.with_chat(|chat, now| {
-                        chat.end_hold(self.uid, now);
-                        chat.set_visible(self.uid, false);
-                    });
+                    self.set_present(false);
+                    self.emulator.with_chat(|chat, _| chat.set_visible(self.uid, false));
                 }
                 Ok(())
             }
@@ -679,43 +700,49 @@ impl Session {
         Ok(())
     }
 
+    /// The session's subscription keeps the user online, or no longer.
+    fn set_present(&self, present: bool) {
+        if let Some(id) = self.subscription {
+            self.emulator.with_chat(|chat, now| chat.set_present(id, present, now));
+        }
+    }
+
     /// The user's new events as stanzas: messages from others with their
     /// chat state, and typing as chat states.
-    async fn push_events(&mut self, out: &mut Out) -> Result<(), StreamError> {
+    async fn push_events(&mut self, read: Read, out: &mut Out) -> Result<(), StreamError> {
         let uid = self.uid;
-        loop {
-            let read = self.emulator.with_chat(|chat, now| chat.read(uid, self.seq, now));
-            let (events, next) = match read {
-                Poll::Events { events, next, .. } => (events, next),
-                Poll::Refresh { seq } => {
-                    if seq > self.seq && self.seq >= 0 {
-                        tracing::warn!(uid, lost = seq - self.seq, "xmpp: events lost (the log moved past them)");
-                    }
-                    self.seq = seq;
-                    continue;
-                }
-                Poll::Hold { .. } | Poll::Handshake { .. } => return Ok(()),
-            };
-            self.seq = next;
-            for event in events {
-                let stanza = match event {
-                    ChatEvent::Message(m) if m.from != uid => Element::new("message")
-                        .attr("from", format!("{}/fbcomet", jid(m.from)))
-                        .attr("to", self.full_jid.clone())
-                        .attr("type", "chat")
-                        .attr("id", format!("m{}", m.time_ms))
-                        .child(Element::new("body").text(m.text.clone()))
-                        .child(Element::new("active").attr("xmlns", NS_CHATSTATES)),
-                    ChatEvent::Typing { from, typing, .. } if from != uid => Element::new("message")
-                        .attr("from", format!("{}/fbcomet", jid(from)))
-                        .attr("to", self.full_jid.clone())
-                        .attr("type", "chat")
-                        .child(Element::new(if typing { "composing" } else { "paused" }).attr("xmlns", NS_CHATSTATES)),
-                    _ => continue,
-                };
-                out.element(&stanza).await.map_err(io_gone)?;
+        let events = match read {
+            Read::Events { events, next, .. } => {
+                self.expected = Some(next);
+                events
             }
+            Read::Refresh { seq } => {
+                if let Some(expected) = self.expected.filter(|&e| seq > e) {
+                    tracing::warn!(uid, lost = seq - expected, "xmpp: events lost (the log moved past them)");
+                }
+                self.expected = Some(seq);
+                return Ok(());
+            }
+        };
+        for event in events {
+            let stanza = match event {
+                ChatEvent::Message(m) if m.from != uid => Element::new("message")
+                    .attr("from", format!("{}/fbcomet", jid(m.from)))
+                    .attr("to", self.full_jid.clone())
+                    .attr("type", "chat")
+                    .attr("id", format!("m{}", m.time_ms))
+                    .child(Element::new("body").text(m.text.clone()))
+                    .child(Element::new("active").attr("xmlns", NS_CHATSTATES)),
+                ChatEvent::Typing { from, typing, .. } if from != uid => Element::new("message")
+                    .attr("from", format!("{}/fbcomet", jid(from)))
+                    .attr("to", self.full_jid.clone())
+                    .attr("type", "chat")
+                    .child(Element::new(if typing { "composing" } else { "paused" }).attr("xmlns", NS_CHATSTATES)),
+                _ => continue,
+            };
+            out.element(&stanza).await.map_err(io_gone)?;
         }
+        Ok(())
     }
 }
 
