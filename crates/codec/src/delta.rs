@@ -7,12 +7,9 @@
 //! clients act on. A delta of another class is [`DeltaKind::Other`]; a
 //! `NewMessage` or `ReadReceipt` without what makes it one is a shape error.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::event::Message;
 use crate::raw::RawJson;
 
 /// A `delta` event: its typed reading, and the event's JSON as received.
@@ -99,28 +96,6 @@ pub struct ReadReceipt {
 pub const MID_PREFIX: &str = "mid.$";
 
 impl NewMessage {
-    /// The message as `viewer` (the user whose pull it came on) sees it, in
-    /// the shape of a 2008 message: `from` the actor, `to` the other end
-    /// (the viewer, unless the viewer sent it), `msg_id` the sending
-    /// client's id where the delta carries one (so that a message has the
-    /// same key in every dialect), else the message id.
-    pub fn to_message(&self, viewer: u64) -> Message<'static> {
-        let to = match self.thread {
-            ThreadKey::User(other) if self.actor == viewer => other,
-            ThreadKey::User(_) => viewer,
-            ThreadKey::Group(group) => group,
-        };
-        let id = self
-            .offline_threading_id
-            .clone()
-            .or_else(|| self.message_id.strip_prefix(MID_PREFIX).map(str::to_owned))
-            .unwrap_or_else(|| self.message_id.clone());
-        let mut message = Message::new(self.actor, to, self.body.clone().unwrap_or_default());
-        message.time = Some(self.timestamp);
-        message.msg_id = Some(Cow::Owned(id));
-        message
-    }
-
     /// The event `{"type":"delta","delta":{"class":"NewMessage",...}}` that
     /// the service writes for this message, in the shape fbchat 1.1.3 reads
     /// (`tags` present and not empty, `attachments` an array).

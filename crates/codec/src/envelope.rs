@@ -6,7 +6,8 @@ use std::fmt;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::Result;
-use crate::body::{BodyFields, Ctx};
+use crate::ctx::Ctx;
+use crate::fields::BodyFields;
 use crate::payload::{Payload, build_payload};
 use crate::raw::{Extra, RawJson, own};
 

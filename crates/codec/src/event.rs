@@ -7,8 +7,8 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::Result;
-use crate::body::Ctx;
-use crate::delta::{Delta, DeltaKind};
+use crate::ctx::Ctx;
+use crate::delta::{Delta, DeltaKind, MID_PREFIX, NewMessage, ThreadKey};
 use crate::loose::{Scalar, Shaped, ShapedVisitor, shaped, skip_seq};
 use crate::raw::{CowStr, Extra, RawJson, own, own_opt};
 
@@ -473,5 +473,29 @@ impl fmt::Display for Event<'_> {
             },
             Event::Unknown(u) => write!(f, "{} (unknown event)", u.kind),
         }
+    }
+}
+
+impl NewMessage {
+    /// The message as `viewer` (the user whose pull it came on) sees it, in
+    /// the shape of a 2008 message: `from` the actor, `to` the other end
+    /// (the viewer, unless the viewer sent it), `msg_id` the sending
+    /// client's id where the delta carries one (so that a message has the
+    /// same key in every dialect), else the message id.
+    pub fn to_message(&self, viewer: u64) -> Message<'static> {
+        let to = match self.thread {
+            ThreadKey::User(other) if self.actor == viewer => other,
+            ThreadKey::User(_) => viewer,
+            ThreadKey::Group(group) => group,
+        };
+        let id = self
+            .offline_threading_id
+            .clone()
+            .or_else(|| self.message_id.strip_prefix(MID_PREFIX).map(str::to_owned))
+            .unwrap_or_else(|| self.message_id.clone());
+        let mut message = Message::new(self.actor, to, self.body.clone().unwrap_or_default());
+        message.time = Some(self.timestamp);
+        message.msg_id = Some(Cow::Owned(id));
+        message
     }
 }

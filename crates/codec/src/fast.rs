@@ -615,7 +615,7 @@ mod tests {
 
     /// What the general decoder makes of `text`.
     fn general(text: &str) -> crate::Result<Body<'_>> {
-        crate::body::decode_object_general(text, 0)
+        crate::general::decode_object_general(text, 0)
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::Result;
-use crate::body::{BodyFields, Ctx};
+use crate::ctx::Ctx;
 use crate::event::{Event, build_events};
+use crate::fields::BodyFields;
 use crate::loose::{Scalar, Shaped};
 use crate::raw::{Extra, RawJson, own, own_opt};
 use crate::scan::Seg;

@@ -61,6 +61,8 @@
 #![warn(missing_docs)]
 
 mod body;
+mod ctx;
+mod decode;
 mod delta;
 mod describe;
 mod encode;
@@ -68,7 +70,9 @@ mod envelope;
 mod error;
 mod event;
 mod fast;
+mod fields;
 mod frame;
+mod general;
 mod loose;
 mod payload;
 mod poll_url;
@@ -77,7 +81,8 @@ mod raw;
 mod scan;
 mod stream;
 
-pub use body::{Body, decode, decode_envelope, decode_frame, decode_general};
+pub use body::Body;
+pub use decode::{decode, decode_envelope, decode_frame, decode_general};
 pub use delta::{Delta, DeltaKind, MID_PREFIX, NewMessage, ReadReceipt, ThreadKey};
 pub use describe::{describe, describe_event};
 pub use encode::{Encoder, Escaping, Prefix};

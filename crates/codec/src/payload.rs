@@ -9,7 +9,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::Result;
-use crate::body::Ctx;
+use crate::ctx::Ctx;
 use crate::event::{Event, EventFields, build_events};
 use crate::loose::{Scalar, Shaped};
 use crate::raw::{CowStr, Extra, RawJson, own, own_opt};

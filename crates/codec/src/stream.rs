@@ -1,6 +1,6 @@
 //! Decoding a kept-open connection that carries frames one after another.
 
-use crate::body::decode_object;
+use crate::decode::decode_object;
 use crate::prefix::{Start, find_object, is_space};
 use crate::scan::Scanner;
 use crate::{Body, Error, Result};
