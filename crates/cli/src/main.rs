@@ -73,7 +73,7 @@ fn main() -> ExitCode {
         // Every error is reported here, once, with its causes; they may
         // quote what a server sent, so the terminal gets it escaped.
         Err(err) => {
-            eprintln!("fbcomet: {}", cmd::util::printable(&cmd::report(&*err)));
+            eprintln!("fbcomet: {}", cmd::text::printable(&cmd::report(&*err)));
             ExitCode::FAILURE
         }
     }

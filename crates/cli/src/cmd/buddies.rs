@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::{printable, run_async};
+use crate::cmd::text::printable;
+use crate::cmd::util::run_async;
 
 /// Print the buddy list: every friend, online, idle or offline.
 #[derive(Debug, clap::Args)]

@@ -10,8 +10,9 @@ use fbcomet::Client;
 use crate::cmd::connect::{ConnectArgs, names, resolve};
 use crate::cmd::input::{self, Input, Reader, redraw};
 use crate::cmd::listen::event_line;
+use crate::cmd::text::{clock, printable};
 use crate::cmd::typing::{Notice, Typing};
-use crate::cmd::util::{HumanDuration, clock, printable, run_async};
+use crate::cmd::util::{HumanDuration, INTERRUPTED, run_async};
 
 /// Chat in the terminal: type `UID message` (or `NAME message`) to send,
 /// `/buddies` for the buddy list, `/quit` to leave; incoming messages are
@@ -106,9 +107,6 @@ pub(crate) fn run(args: Args) -> super::Result {
         Ok(status)
     })
 }
-
-/// The exit status after Ctrl-C, as a shell reports a SIGINT.
-pub(crate) const INTERRUPTED: u8 = 130;
 
 /// An event's line, with the time, where it has one, above the line
 /// being written.

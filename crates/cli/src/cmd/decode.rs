@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use fbcomet_codec::{Body, Event, FrameKind, Payload, describe};
 
-use crate::cmd::util::printable;
+use crate::cmd::text::printable;
 use serde_json::{Value, json};
 
 /// Decode bodies and print what they hold.

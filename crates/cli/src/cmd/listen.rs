@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use fbcomet::{ClientEvent, Message, Person};
 use serde_json::{Value, json};
 
-use crate::cmd::chat::INTERRUPTED;
 use crate::cmd::connect::ConnectArgs;
-use crate::cmd::util::{HumanDuration, clock, printable, run_async};
+use crate::cmd::text::{clock, printable};
+use crate::cmd::util::{HumanDuration, INTERRUPTED, run_async};
 
 /// Log in and print events as they arrive: messages, typing, presence.
 ///

@@ -14,6 +14,7 @@ pub(crate) mod record;
 pub(crate) mod replay;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod text;
 pub(crate) mod trace;
 pub(crate) mod typing;
 pub(crate) mod util;

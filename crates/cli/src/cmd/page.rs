@@ -10,7 +10,8 @@ use fbcomet_http::{HttpClient, HttpConfig};
 
 use crate::cmd::connect::ConnectArgs;
 use crate::cmd::listen::event_line;
-use crate::cmd::util::{HumanDuration, clock, run_async};
+use crate::cmd::text::clock;
+use crate::cmd::util::{HumanDuration, run_async};
 
 /// For bot developers: message a page as a user and show the bot's
 /// answers, or have its webhook verified again.

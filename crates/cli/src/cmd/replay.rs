@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use fbcomet_mock::{Mode, Recording, ReplayConfig, ReplayServer};
 
-use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, StatusLine, announce, listen_error, printable, runtime};
+use crate::cmd::text::printable;
+use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, StatusLine, announce, listen_error, runtime};
 
 /// Serve a captured session: faithful replay of a recorded conversation.
 ///

@@ -9,9 +9,8 @@ use fbcomet_chat::ChatConfig;
 use fbcomet_mock::xmpp::{XmppConfig, XmppServer};
 use fbcomet_mock::{EmulatorConfig, EmulatorServer, World};
 
-use crate::cmd::util::{
-    FaultArgs, HumanDuration, ServerArgs, announce, clock, listen_error, printable, runtime, until_stopped,
-};
+use crate::cmd::text::{clock, printable};
+use crate::cmd::util::{FaultArgs, HumanDuration, ServerArgs, announce, listen_error, runtime, until_stopped};
 
 /// Serve the 2008 chat service: log in, buddy lists, messages, typing.
 ///

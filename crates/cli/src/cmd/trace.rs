@@ -5,7 +5,7 @@ use fbcomet_codec::{Body, FrameKind};
 use fbcomet_mock::Traced;
 use serde_json::{Value, json};
 
-use crate::cmd::util::{clock_at, printable};
+use crate::cmd::text::{clock_at, printable};
 
 /// What a body is, for a trace: the frame's kind and seq and how many
 /// events it carries, the envelope's error, or the content's nature.
