@@ -5,11 +5,9 @@ use std::time::Duration;
 
 use fbcomet_codec::{BuddyList, Event, Message, Presence};
 use fbcomet_http::{HttpClient, HttpConfig};
-use fbcomet_receiver::{Config as ReceiverConfig, ConfigError, Endpoint};
+use fbcomet_receiver::{Config as ReceiverConfig, ConfigError};
 use fbcomet_sender::{Dialect, LoginError, RestoreError, SavedSession, Sender, SenderConfig, Sent, Session};
 use url::Url;
-
-use crate::events::Events;
 
 /// Why a client call failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,10 +56,10 @@ pub struct ClientConfig {
     /// The base of the mobile site, where the web dialect logs in.
     pub mobile: Url,
     /// The base of channel polls (`{ANY}` and `{NN}` are filled in; see
-    /// [`Endpoint::Channel`]).
+    /// [`Endpoint::Channel`](fbcomet_receiver::Endpoint::Channel)).
     pub channel_base: String,
     /// The base of `/pull` for the web dialect (`{N}` is filled in; see
-    /// [`Endpoint::Pull`]).
+    /// [`Endpoint::Pull`](fbcomet_receiver::Endpoint::Pull)).
     pub pull_base: String,
     /// The HTTP client's settings (the proxy among them).
     pub http: HttpConfig,
@@ -303,27 +301,5 @@ impl Client {
     /// reconnect).
     pub fn sender(&self) -> &Sender {
         &self.inner.sender
-    }
-
-    /// The stream of what happens on the user's channel.
-    pub fn events(&self) -> Result<Events, Error> {
-        let session = self.session();
-        let config = &self.inner.config;
-        let endpoint = match config.dialect {
-            Dialect::Classic => Endpoint::Channel {
-                base: config.channel_base.clone(),
-                channel: session.channel,
-                idle_segment: "false".to_owned(),
-            },
-            Dialect::Web => Endpoint::Pull { base: config.pull_base.clone(), client_id: None },
-        };
-        let mut receiver = ReceiverConfig::new(session.uid, endpoint);
-        receiver.hold = config.hold;
-        receiver.drop_own_echoes = config.drop_own_echoes;
-        receiver.rng_seed = config.rng_seed;
-        if let Some(tune) = config.tune_receiver {
-            tune(&mut receiver);
-        }
-        Events::new(self.clone(), receiver)
     }
 }

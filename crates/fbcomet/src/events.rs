@@ -16,12 +16,37 @@ use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use fbcomet_codec::{Event, Message};
-use fbcomet_receiver::{Config as ReceiverConfig, Dedup, Listener, Output, Stats, message_key};
+use fbcomet_receiver::{Config as ReceiverConfig, Dedup, Endpoint, Listener, Output, Stats, message_key};
+use fbcomet_sender::Dialect;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::client::{Client, Error};
+
+impl Client {
+    /// The stream of what happens on the user's channel.
+    pub fn events(&self) -> Result<Events, Error> {
+        let session = self.session();
+        let config = self.config();
+        let endpoint = match config.dialect {
+            Dialect::Classic => Endpoint::Channel {
+                base: config.channel_base.clone(),
+                channel: session.channel,
+                idle_segment: "false".to_owned(),
+            },
+            Dialect::Web => Endpoint::Pull { base: config.pull_base.clone(), client_id: None },
+        };
+        let mut receiver = ReceiverConfig::new(session.uid, endpoint);
+        receiver.hold = config.hold;
+        receiver.drop_own_echoes = config.drop_own_echoes;
+        receiver.rng_seed = config.rng_seed;
+        if let Some(tune) = config.tune_receiver {
+            tune(&mut receiver);
+        }
+        Events::new(self.clone(), receiver)
+    }
+}
 
 /// Someone, by uid, with their name where the client knows it (from the
 /// buddy list, or from a message's `from_name`).
