@@ -55,7 +55,7 @@ pub enum End {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     /// What the log had (a subscription waits for
-    /// [`resume`](ChatService::resume) before the next).
+    /// [`resume`](crate::ChatService::resume) before the next).
     Read(Read),
     /// It ended.
     Ended(End),

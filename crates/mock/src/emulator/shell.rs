@@ -110,7 +110,7 @@ impl Shared {
     }
 }
 
-/// The emulated service: the [`Handler`] behind an [`EmulatorServer`].
+/// The emulated service: the [`Handler`](crate::Handler) behind an [`EmulatorServer`](super::EmulatorServer).
 pub struct Emulator {
     /// What came in lately, for the service page.
     recent: Mutex<Recent>,
