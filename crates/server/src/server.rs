@@ -40,6 +40,13 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> impl Future<Output = Reply> + Send;
 }
 
+/// A shared handler is a handler.
+impl<H: Handler> Handler for Arc<H> {
+    fn handle(&self, request: Request) -> impl Future<Output = Reply> + Send {
+        H::handle(self, request)
+    }
+}
+
 /// One exchange, as a trace sees it: the request, and the answer as it
 /// goes out (after its hold).
 #[derive(Debug)]

@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use super::shell::{Door, Emulator};
 use super::wire::mid;
-use crate::reply::Reply;
-use crate::request::Request;
+use fbcomet_server::Reply;
+use fbcomet_server::Request;
 
 /// The most quick replies one message could carry.
 const MAX_QUICK_REPLIES: usize = 13;

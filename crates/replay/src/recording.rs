@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fault::Fault;
+use fbcomet_server::Fault;
 
 /// A recorded session (a session fixture): where it came from, and its
 /// exchanges in order. (Not to be confused with a login session:

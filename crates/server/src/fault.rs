@@ -183,7 +183,7 @@ impl RandomFaults {
 
 /// Rolls the dice of `faults` for one answer of `len` bytes; `scale` turns
 /// milliseconds into the server's time.
-pub(crate) fn random_fault(
+pub fn random_fault(
     faults: &RandomFaults,
     rng: &mut SmallRng,
     len: usize,

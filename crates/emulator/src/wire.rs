@@ -12,8 +12,8 @@ use fbcomet_codec::{
     UnknownEvent,
 };
 
-use crate::reply::Reply;
-use crate::request::Request;
+use fbcomet_server::Reply;
+use fbcomet_server::Request;
 
 /// The core's events as 2008 `ms` entries. A read receipt, which 2008
 /// clients had no use for, is the later `m_read_receipt` they skip; it

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,12 +14,12 @@ use rand::rngs::SmallRng;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::fault::{FaultAction, RandomFaults, random_fault};
 use crate::matching::{DEFAULT_IGNORED, Stream, differences, stream_of};
 use crate::recording::{Exchange, Recording};
-use crate::reply::{Reply, ReplyBody};
-use crate::request::Request;
-use crate::server::{Handler, Server, ServerConfig};
+use fbcomet_server::Request;
+use fbcomet_server::{FaultAction, RandomFaults, random_fault};
+use fbcomet_server::{Handler, Server, ServerConfig};
+use fbcomet_server::{Reply, ReplyBody};
 
 /// What to do with a request that matches no exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -245,6 +245,8 @@ pub struct Replay {
     config: ReplayConfig,
     state: Mutex<Progress>,
     remaining: watch::Sender<usize>,
+    /// Itself, for the answers that outlive a request's borrow.
+    me: Weak<Replay>,
 }
 
 impl Replay {
@@ -258,7 +260,8 @@ impl Replay {
         }
         let seed = config.faults.as_ref().map_or(0, |f| f.seed);
         let (remaining, _) = watch::channel(session.exchanges.len());
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             state: Mutex::new(Progress {
                 pending,
                 used: vec![false; session.exchanges.len()],
@@ -482,9 +485,12 @@ impl Replay {
     }
 }
 
-impl Handler for Arc<Replay> {
+impl Handler for Replay {
     async fn handle(&self, request: Request) -> Reply {
-        self.answer(&request)
+        match self.me.upgrade() {
+            Some(replay) => replay.answer(&request),
+            None => Reply::text(503, "fbcomet: the replay is stopping\n"),
+        }
     }
 }
 
@@ -492,7 +498,7 @@ impl Handler for Arc<Replay> {
 ///
 /// ```no_run
 /// # async fn run() -> std::io::Result<()> {
-/// use fbcomet_mock::{ReplayConfig, ReplayServer, Recording};
+/// use fbcomet_replay::{ReplayConfig, ReplayServer, Recording};
 ///
 /// let session = Recording::load("fixtures/sessions/2008-login-chat.json").expect("a session");
 /// let server = ReplayServer::start(session, ReplayConfig::default().speed(0.0)).await?;

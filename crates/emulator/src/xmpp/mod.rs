@@ -32,7 +32,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::emulator::{Emulator, Waiting};
+use crate::{Emulator, Waiting};
 use stream::{Element, Item, Limits, StanzaReader, StreamError};
 
 /// The domain of the service's JIDs.

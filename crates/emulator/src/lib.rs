@@ -1,25 +1,43 @@
-//! The emulator: the chat core of `fbcomet-chat` served over HTTP, with a
-//! front door for each dialect.
+//! The emulated Facebook chat service: the core of `fbcomet-chat` served
+//! over HTTP and XMPP, with a front door for each generation of clients.
 //!
-//! The core holds every rule of the service; this module is the IO around
-//! it: one lock, the clock, holding polls until the core wakes them, fault
-//! injection on polls, and the routing table that sends each request to its
-//! front door. A front door turns its dialect's requests into core calls
-//! and the core's answers into its dialect's bodies, and never reaches into
-//! another door:
+//! The core holds every rule of the service, its holds and subscriptions
+//! included. Around it, the shell (`shell.rs`) is the IO: one lock, the
+//! clock (tokio's, so tests can pause it), one timer on the core's
+//! `poll_timeout`, the map from each hold to the connection waiting on it,
+//! fault injection on polls. Requests go to the first door of a table that
+//! serves them; a door turns its dialect's requests into core calls and the
+//! core's answers into its dialect's bodies, and imports neither the table
+//! nor another door (what they write alike is in `wire.rs`):
 //!
-//! - [`door_2008`]: the 2008 www pages (login.php, home.php, logout.php),
+//! - `door_2008.rs`: the 2008 www pages (login.php, home.php, logout.php),
 //!   the ajax posts, and the channel poll `/x/.../p_UID=SEQ`;
-//! - [`door_web`] and [`door_pull`]: the 2013-2018 endpoints of fbchat and
+//! - `door_web.rs` and `door_pull.rs`: the 2013-2018 endpoints of fbchat and
 //!   the web clients (`/messaging/send/`, `/chat/user_info/`, the mercury
 //!   thread list, `/api/graphqlbatch/`, `/active_ping`) and `/pull`, with
-//!   its `lb` handshake and deltas.
+//!   its `lb` handshake and deltas;
+//! - `graph.rs` and `webhook.rs`: the Messenger Platform (2016): the Send
+//!   API on graph.facebook.com, and each page's webhook, a subscription to
+//!   the page's log with a cursor kept in the store;
+//! - [`xmpp`]: chat.facebook.com (2010-2015), each session a subscription;
+//! - `service_page.rs`: fbcomet's own pages (the service page, counters).
 //!
-//! - [`graph`] and [`webhook`]: the Messenger Platform (2016): the Send
-//!   API on graph.facebook.com, and each page's webhook, verified and
-//!   called with the users' messages.
+//! # Example
 //!
-//! What they write alike (events, error envelopes) is in `wire`.
+//! ```
+//! use fbcomet_chat::World;
+//! use fbcomet_emulator::{EmulatorConfig, EmulatorServer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let server = EmulatorServer::start(&World::default(), EmulatorConfig::default()).await?;
+//! println!("the chat service is at {}", server.url());
+//! assert!(!server.emulator().is_online(1001), "nobody has polled yet");
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
 
 mod door_2008;
 mod door_pull;
@@ -31,6 +49,7 @@ mod service_page;
 mod shell;
 mod webhook;
 mod wire;
+pub mod xmpp;
 
 pub use graph::psid as page_scoped_id;
 pub use hooks::{HookState, PageHook};
@@ -44,9 +63,9 @@ use std::sync::Arc;
 use fbcomet_chat::World;
 use fbcomet_codec::ChatHost;
 
-use crate::reply::Reply;
-use crate::request::{Request, is_local_host};
-use crate::server::{Handler, Server, ServerConfig};
+use fbcomet_server::Reply;
+use fbcomet_server::{Handler, Server, ServerConfig};
+use fbcomet_server::{Request, is_local_host};
 use shell::Door;
 
 /// Every front door, in the order a request is offered to them: the first
@@ -73,9 +92,12 @@ fn route(emulator: &Arc<Emulator>, req: &Request) -> Reply {
     (door.answer)(emulator, req)
 }
 
-impl Handler for Arc<Emulator> {
+impl Handler for Emulator {
     async fn handle(&self, request: Request) -> Reply {
-        route(self, &request)
+        match self.shared() {
+            Some(emulator) => route(&emulator, &request),
+            None => Reply::text(503, "fbcomet: the emulator is stopping\n"),
+        }
     }
 }
 

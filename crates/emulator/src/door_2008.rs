@@ -17,8 +17,8 @@ use fbcomet_codec::{
 use super::pages;
 use super::shell::{Door, Emulator};
 use super::wire::{envelope, error_code, events_of, form_token, message, param};
-use crate::reply::Reply;
-use crate::request::Request;
+use fbcomet_server::Reply;
+use fbcomet_server::Request;
 
 /// The www pages and ajax posts; `None` for a path this door does not
 /// serve.

@@ -127,7 +127,7 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// Decodes `a=1&b=2` pairs (query strings and form bodies).
-pub(crate) fn parse_pairs(s: &str) -> Vec<(String, String)> {
+pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(s.as_bytes()).into_owned().collect()
 }
 
@@ -144,7 +144,7 @@ fn looks_like_form(body: &[u8]) -> bool {
 }
 
 /// Whether `host` names this machine rather than a protocol host.
-pub(crate) fn is_local_host(host: &str) -> bool {
+pub fn is_local_host(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[')
 }
 

@@ -9,8 +9,8 @@ use fbcomet_codec::ChatHost;
 
 use super::pages;
 use super::shell::{Door, Emulator};
-use crate::reply::Reply;
-use crate::request::Request;
+use fbcomet_server::Reply;
+use fbcomet_server::Request;
 
 /// The door of fbcomet's own pages (not counted on the service page).
 pub(super) const DOOR: Door = Door { name: None, serves, answer };

@@ -16,9 +16,9 @@ use hyper_util::rt::TokioExecutor;
 use url::Url;
 
 use crate::recording::{Chunk, Dialect, Exchange, Recording, RequestSpec, ResponseSpec};
-use crate::reply::{Reply, ReplyBody};
-use crate::request::Request;
-use crate::server::{Handler, Server, ServerConfig};
+use fbcomet_server::Request;
+use fbcomet_server::{Handler, Server, ServerConfig};
+use fbcomet_server::{Reply, ReplyBody};
 
 /// Request headers kept in a recording (for reference and HAR export).
 const KEPT_REQUEST_HEADERS: &[&str] = &["content-type", "cookie", "user-agent", "referer"];
@@ -134,7 +134,7 @@ impl Recorder {
     }
 }
 
-impl Handler for Arc<Recorder> {
+impl Handler for Recorder {
     async fn handle(&self, req: Request) -> Reply {
         let order = self.next.fetch_add(1, Ordering::SeqCst);
         let (status, headers, chunks, hold) = match self.forward(&req).await {

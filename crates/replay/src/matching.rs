@@ -4,7 +4,7 @@
 use fbcomet_codec::{ChatHost, PollTarget};
 
 use crate::recording::RequestSpec;
-use crate::request::{Request, is_local_host, parse_pairs};
+use fbcomet_server::{Request, is_local_host, parse_pairs};
 
 /// The wildcard a fixture writes where anything may stand.
 pub const ANY: &str = "{ANY}";

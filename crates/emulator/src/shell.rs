@@ -15,9 +15,9 @@ use rand::rngs::SmallRng;
 use tokio::sync::{Notify, mpsc};
 
 use super::hooks::{self, PageHook};
-use crate::fault::{FaultAction, RandomFaults, random_fault};
-use crate::reply::Reply;
-use crate::request::Request;
+use fbcomet_server::Reply;
+use fbcomet_server::Request;
+use fbcomet_server::{FaultAction, RandomFaults, random_fault};
 
 /// A front door: which requests are its, and how it answers them. The
 /// emulator's table of doors ([`DOORS`](super::DOORS)) is a list of these.
@@ -110,7 +110,7 @@ impl Shared {
     }
 }
 
-/// The emulated service: the [`Handler`](crate::Handler) behind an [`EmulatorServer`](super::EmulatorServer).
+/// The emulated service: the [`Handler`](fbcomet_server::Handler) behind an [`EmulatorServer`](crate::EmulatorServer).
 pub struct Emulator {
     /// What came in lately, for the service page.
     recent: Mutex<Recent>,
@@ -119,6 +119,8 @@ pub struct Emulator {
     shared: Mutex<Shared>,
     /// Wakes the timer when the core's next timeout moved earlier.
     timer: Arc<Notify>,
+    /// Itself, for the doors (a held poll keeps the service it waits on).
+    me: Weak<Emulator>,
 }
 
 impl Emulator {
@@ -135,17 +137,23 @@ impl Emulator {
             Vec::new()
         });
         let timer_at = chat.poll_timeout();
-        let emulator = Arc::new(Self {
+        let emulator = Arc::new_cyclic(|me| Self {
             recent: Mutex::new(Recent::default()),
             hooks,
             shared: Mutex::new(Shared { chat, waiting: HashMap::new(), timer_at, fault_rng, faults: 0 }),
             config,
             timer: Arc::new(Notify::new()),
+            me: me.clone(),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(timer(Arc::downgrade(&emulator), emulator.timer.clone()));
         }
         emulator
+    }
+
+    /// The service, shared; `None` once it is being dropped.
+    pub(crate) fn shared(&self) -> Option<Arc<Emulator>> {
+        self.me.upgrade()
     }
 
     /// The pages' webhooks.
