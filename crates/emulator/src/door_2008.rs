@@ -16,12 +16,9 @@ use fbcomet_codec::{
 
 use super::pages;
 use super::shell::{Door, Emulator};
-use super::wire::{envelope, error_code, events_of, form_token, message, param};
-use fbcomet_server::Reply;
-use fbcomet_server::Request;
+use super::wire::{envelope, error_code, events_of, form_token, message, not_found, param};
+use fbcomet_server::{Reply, Request};
 
-/// The www pages and ajax posts; `None` for a path this door does not
-/// serve.
 /// The 2008 channel: `/x/...` polls.
 pub(super) const CHANNEL: Door =
     Door { name: Some("2008 channel"), serves: |req, _| req.path == "/x" || req.path.starts_with("/x/"), answer: poll };
@@ -30,11 +27,11 @@ pub(super) const CHANNEL: Door =
 pub(super) const WWW: Door = Door {
     name: Some("2008 pages and posts"),
     serves: |_, _| true,
-    answer: |emulator, req| {
-        www(emulator, req).unwrap_or_else(|| Reply::text(404, format!("fbcomet: no page at {}\n", req.path)))
-    },
+    answer: |emulator, req| www(emulator, req).unwrap_or_else(|| not_found(req)),
 };
 
+/// The www pages and ajax posts; `None` for a path this door does not
+/// serve.
 fn www(emulator: &Arc<Emulator>, req: &Request) -> Option<Reply> {
     Some(match (req.method.as_str(), req.path.as_str()) {
         // Logged in, the front page is home and the login page sends there

@@ -15,8 +15,7 @@ use fbcomet_codec::{Encoder, Envelope, ErrorCode, Extra, Frame, FrameKind, PollT
 
 use super::shell::{Door, Emulator};
 use super::wire::{deltas_of, envelope, error_code};
-use fbcomet_server::Reply;
-use fbcomet_server::Request;
+use fbcomet_server::{Reply, Request};
 
 /// A pull: answered at once, or held until the user's log has something at
 /// its seq.

@@ -18,8 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::shell::{Door, Emulator};
 use super::wire::{error_code, form_token, mid, param};
-use fbcomet_server::Reply;
-use fbcomet_server::Request;
+use fbcomet_server::{Reply, Request};
 
 /// The doc_id of the thread query fbchat 1.1.3 makes, for a thread's
 /// details and its messages.

@@ -14,8 +14,7 @@ use serde_json::Value;
 
 use super::shell::{Door, Emulator};
 use super::wire::mid;
-use fbcomet_server::Reply;
-use fbcomet_server::Request;
+use fbcomet_server::{Reply, Request};
 
 /// The most quick replies one message could carry.
 const MAX_QUICK_REPLIES: usize = 13;

@@ -63,9 +63,7 @@ use std::sync::Arc;
 use fbcomet_chat::World;
 use fbcomet_codec::ChatHost;
 
-use fbcomet_server::Reply;
-use fbcomet_server::{Handler, Server, ServerConfig};
-use fbcomet_server::{Request, is_local_host};
+use fbcomet_server::{Handler, Reply, Request, Server, ServerConfig, is_local_host};
 use shell::Door;
 
 /// Every front door, in the order a request is offered to them: the first
@@ -84,7 +82,7 @@ fn route(emulator: &Arc<Emulator>, req: &Request) -> Reply {
         return Reply::text(502, format!("fbcomet serves the chat service's hosts only, not {name}\n"));
     }
     let Some(door) = DOORS.iter().find(|d| (d.serves)(req, host.as_ref())) else {
-        return Reply::text(404, format!("fbcomet: no page at {}\n", req.path));
+        return wire::not_found(req);
     };
     if let Some(name) = door.name {
         emulator.note(name, req);

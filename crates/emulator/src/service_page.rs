@@ -9,8 +9,8 @@ use fbcomet_codec::ChatHost;
 
 use super::pages;
 use super::shell::{Door, Emulator};
-use fbcomet_server::Reply;
-use fbcomet_server::Request;
+use super::wire::not_found;
+use fbcomet_server::{Reply, Request};
 
 /// The door of fbcomet's own pages (not counted on the service page).
 pub(super) const DOOR: Door = Door { name: None, serves, answer };
@@ -45,7 +45,7 @@ fn answer(emulator: &Arc<Emulator>, req: &Request) -> Reply {
         // The counters are for load tools on this machine only.
         ("GET", "/fbcomet/stats") if local => stats_reply(emulator),
         ("GET", "/fbcomet/stats") => Reply::text(403, "fbcomet: the counters are served to this machine only\n"),
-        _ => Reply::text(404, format!("fbcomet: no page at {}\n", req.path)),
+        _ => not_found(req),
     }
 }
 

@@ -15,9 +15,7 @@ use rand::rngs::SmallRng;
 use tokio::sync::{Notify, mpsc};
 
 use super::hooks::{self, PageHook};
-use fbcomet_server::Reply;
-use fbcomet_server::Request;
-use fbcomet_server::{FaultAction, RandomFaults, random_fault};
+use fbcomet_server::{FaultAction, RandomFaults, Reply, Request, random_fault};
 
 /// A front door: which requests are its, and how it answers them. The
 /// emulator's table of doors ([`DOORS`](super::DOORS)) is a list of these.

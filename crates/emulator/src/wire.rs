@@ -12,8 +12,7 @@ use fbcomet_codec::{
     UnknownEvent,
 };
 
-use fbcomet_server::Reply;
-use fbcomet_server::Request;
+use fbcomet_server::{Reply, Request};
 
 /// The core's events as 2008 `ms` entries. A read receipt, which 2008
 /// clients had no use for, is the later `m_read_receipt` they skip; it
@@ -126,6 +125,11 @@ pub(super) fn form_token(req: &Request) -> Option<&str> {
 /// A field or query parameter of a post, parsed.
 pub(super) fn param<T: std::str::FromStr>(req: &Request, name: &'static str) -> Result<T, ChatError> {
     req.field(name).or(req.query(name)).and_then(|v| v.trim().parse().ok()).ok_or(ChatError::BadParameter(name))
+}
+
+/// The answer for a path no door serves.
+pub(super) fn not_found(req: &Request) -> Reply {
+    Reply::text(404, format!("fbcomet: no page at {}\n", req.path))
 }
 
 pub(super) fn envelope(e: Envelope<'_>) -> Reply {

@@ -16,9 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use url::Url;
 
 use crate::recording::{Chunk, Dialect, Exchange, Recording, RequestSpec, ResponseSpec};
-use fbcomet_server::Request;
-use fbcomet_server::{Handler, Server, ServerConfig};
-use fbcomet_server::{Reply, ReplyBody};
+use fbcomet_server::{Handler, Reply, ReplyBody, Request, Server, ServerConfig};
 
 /// Request headers kept in a recording (for reference and HAR export).
 const KEPT_REQUEST_HEADERS: &[&str] = &["content-type", "cookie", "user-agent", "referer"];

@@ -16,10 +16,9 @@ use tokio::sync::watch;
 
 use crate::matching::{DEFAULT_IGNORED, Stream, differences, stream_of};
 use crate::recording::{Exchange, Recording};
-use fbcomet_server::Request;
-use fbcomet_server::{FaultAction, RandomFaults, random_fault};
-use fbcomet_server::{Handler, Server, ServerConfig};
-use fbcomet_server::{Reply, ReplyBody};
+use fbcomet_server::{
+    FaultAction, Handler, RandomFaults, Reply, ReplyBody, Request, Server, ServerConfig, random_fault,
+};
 
 /// What to do with a request that matches no exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
