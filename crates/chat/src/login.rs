@@ -16,7 +16,7 @@ use std::time::Instant;
 use rand::Rng;
 
 use crate::error::{ChatError, LoginError};
-use crate::hold::End;
+use crate::hold::{End, HoldId};
 use crate::service::ChatService;
 use crate::store::{Counter, Login, Store};
 use crate::throttle;
@@ -150,8 +150,11 @@ impl<S: Store> ChatService<S> {
 
     pub(crate) fn end_login(&mut self, token: &str, now: Instant) -> Option<u64> {
         let login = self.store.remove_login(token)?;
-        let ended: Vec<_> =
-            self.waiters.iter().filter(|(_, w)| w.token.as_deref() == Some(token)).map(|(&id, _)| id).collect();
+        let of_user = self.by_uid.get(&login.uid).into_iter().flatten();
+        let ended: Vec<HoldId> = of_user
+            .filter(|id| self.waiters.get(id).is_some_and(|w| w.token.as_deref() == Some(token)))
+            .copied()
+            .collect();
         for id in ended {
             self.end(id, End::LoggedOut, now);
         }

@@ -258,6 +258,9 @@ impl<S: Store> ChatService<S> {
         let id = HoldId(self.next_hold);
         self.next_hold += 1;
         self.by_uid.entry(waiter.uid).or_default().insert(id);
+        if waiter.deadline.is_none() {
+            self.subscriptions.insert(id);
+        }
         self.waiters.insert(id, waiter);
         id
     }
@@ -271,9 +274,10 @@ impl<S: Store> ChatService<S> {
                 self.by_uid.remove(&w.uid);
             }
         }
-        if let Some(deadline) = w.deadline {
-            self.deadlines.remove(&(deadline, id));
-        }
+        match w.deadline {
+            Some(deadline) => self.deadlines.remove(&(deadline, id)),
+            None => self.subscriptions.remove(&id),
+        };
         if w.leases() {
             self.store.drop_lease(w.uid, &self.holder(id));
             if w.token.as_deref().is_some_and(|t| self.store.login(t).is_some()) {
@@ -316,10 +320,9 @@ impl<S: Store> ChatService<S> {
         let now_ms = self.unix_ms(now);
         let until = now_ms + 2 * renewal_period(&self.config).as_millis() as i64;
         let subscriptions: Vec<(HoldId, u64, bool, Option<String>)> = self
-            .waiters
+            .subscriptions
             .iter()
-            .filter(|(_, w)| w.deadline.is_none())
-            .map(|(&id, w)| (id, w.uid, w.present, w.token.clone()))
+            .filter_map(|id| self.waiters.get(id).map(|w| (*id, w.uid, w.present, w.token.clone())))
             .collect();
         for (id, uid, present, token) in subscriptions {
             if present {

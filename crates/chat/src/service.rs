@@ -63,6 +63,8 @@ pub struct ChatService<S: Store = MemoryStore> {
     pub(crate) by_uid: HashMap<u64, BTreeSet<HoldId>>,
     /// The holds, by deadline.
     pub(crate) deadlines: BTreeSet<(Instant, HoldId)>,
+    /// The subscriptions (waiters without a deadline).
+    pub(crate) subscriptions: BTreeSet<HoldId>,
     pub(crate) next_hold: u64,
     /// When the leases of subscriptions are next renewed.
     pub(crate) next_renewal: Instant,
@@ -103,6 +105,7 @@ impl<S: Store> ChatService<S> {
             waiters: HashMap::new(),
             by_uid: HashMap::new(),
             deadlines: BTreeSet::new(),
+            subscriptions: BTreeSet::new(),
             next_hold: 0,
             instance,
         }
@@ -207,7 +210,7 @@ impl<S: Store> ChatService<S> {
         if let Some(&(deadline, _)) = self.deadlines.first() {
             at = at.min(deadline);
         }
-        if self.waiters.values().any(|w| w.deadline.is_none()) {
+        if !self.subscriptions.is_empty() {
             at = at.min(self.next_renewal);
         }
         at
