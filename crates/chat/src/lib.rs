@@ -89,9 +89,11 @@ pub use event::{ChatEvent, ChatMessage};
 pub use hold::{Answer, End, HoldId, Output, Read};
 pub use login::Grant;
 pub use poll::{PULL_POOL, Poll, Pull};
-pub use presence::{Buddy, BuddyList};
+pub use presence::{Buddy, BuddyList, Change};
 pub use send::{Outgoing, Sent};
 pub use service::{ChatService, ChatStats};
-pub use store::{Counter, Failures, LogRead, Login, MAX_THROTTLE_KEYS, MemoryStore, Presence, Store, ThreadSummary};
+pub use store::{
+    Counter, Failures, LogRead, Login, MAX_THROTTLE_KEYS, MemoryStore, Presence, Seen, Store, ThreadSummary,
+};
 pub use threads::{Reconnect, Thread};
 pub use world::{App, Page, User, World, WorldError};

@@ -118,7 +118,7 @@ impl<S: Store> ChatService<S> {
         now: Instant,
     ) -> Result<HoldId, ChatError> {
         if let Some(token) = token {
-            self.check_poll(token, uid, now)?;
+            self.check_login(token, uid, now)?;
         }
         let cursor = durable.and_then(|name| self.store.cursor(name)).unwrap_or_else(|| self.next_seq(uid));
         let id = self.add_waiter(Waiter {
@@ -205,13 +205,21 @@ impl<S: Store> ChatService<S> {
         Some(Read::Events { from: seq, events: log.events, next })
     }
 
-    /// A poll's login: it exists, it is `uid`'s, and it was used now.
+    /// A poll's login, checked as [`check_login`](Self::check_login) does;
+    /// the poll is counted.
     fn check_poll(&mut self, token: &str, uid: u64, now: Instant) -> Result<(), ChatError> {
+        self.check_login(token, uid, now)?;
+        self.store.count(Counter::Polls, 1);
+        Ok(())
+    }
+
+    /// A login that polls or subscribes: it exists, it is `uid`'s, and it
+    /// was used now.
+    fn check_login(&mut self, token: &str, uid: u64, now: Instant) -> Result<(), ChatError> {
         let login = self.authenticate(token, now)?;
         if login.uid != uid {
             return Err(ChatError::LoginChanged);
         }
-        self.store.count(Counter::Polls, 1);
         Ok(())
     }
 

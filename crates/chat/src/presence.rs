@@ -9,11 +9,11 @@
 //! [`idle_after`](crate::ChatConfig::idle_after). Logging out ends all of
 //! it at once.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::service::ChatService;
-use crate::store::Store;
+use crate::store::{Seen, Store};
 
 /// One friend in a buddy list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,28 @@ pub struct Buddy {
     pub idle: bool,
 }
 
+/// What changed about one friend since a client was last told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// Who.
+    pub uid: u64,
+    /// How they show now; `None` when they went offline.
+    pub now: Option<Seen>,
+}
+
+/// The one buddy-list diff: what changed between what a client was `told`
+/// and what is `now`, both maps of online friends to how they show. The
+/// web doors keep what they told in the store (a request has no session);
+/// an XMPP session keeps its own.
+pub fn changes(told: &BTreeMap<u64, Seen>, now: &BTreeMap<u64, Seen>) -> Vec<Change> {
+    let came_or_changed = now
+        .iter()
+        .filter(|&(uid, seen)| told.get(uid) != Some(seen))
+        .map(|(&uid, &seen)| Change { uid, now: Some(seen) });
+    let went = told.keys().filter(|uid| !now.contains_key(uid)).map(|&uid| Change { uid, now: None });
+    came_or_changed.chain(went).collect()
+}
+
 /// A user's buddy list, as of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuddyList {
@@ -33,7 +55,8 @@ pub struct BuddyList {
     pub friends: Vec<Buddy>,
     /// Friends online at the user's last request and offline now.
     pub went_offline: Vec<u64>,
-    /// Whether who is online changed since the user's last request.
+    /// Whether who is online, or how they show, changed since the user's
+    /// last request.
     pub changed: bool,
 }
 
@@ -59,16 +82,30 @@ impl<S: Store> ChatService<S> {
         self.store.set_hidden(uid, !visible);
     }
 
+    /// The friends of `uid` online at `now`, and how each shows.
+    pub fn online_friends(&self, uid: u64, now: Instant) -> BTreeMap<u64, Seen> {
+        self.friends(uid)
+            .filter(|&f| self.is_online(f, now))
+            .map(|f| (f, if self.is_idle(f, now) { Seen::Idle } else { Seen::Active }))
+            .collect()
+    }
+
     /// The buddy list of `uid` at `now`, and what changed since their last
-    /// request (the web doors' `wasAvailableIDs`, XMPP's presence stanzas).
+    /// request (the web doors' `wasAvailableIDs`), by [`changes`] from what
+    /// the store kept of the last one.
     pub fn buddy_list(&mut self, uid: u64, now: Instant) -> BuddyList {
         let friends: Vec<Buddy> = self
             .friends(uid)
             .map(|f| Buddy { uid: f, online: self.is_online(f, now), idle: self.is_idle(f, now) })
             .collect();
-        let online: BTreeSet<u64> = friends.iter().filter(|b| b.online).map(|b| b.uid).collect();
+        let online: BTreeMap<u64, Seen> = friends
+            .iter()
+            .filter(|b| b.online)
+            .map(|b| (b.uid, if b.idle { Seen::Idle } else { Seen::Active }))
+            .collect();
         let before = self.store.swap_buddy_list(uid, online.clone());
-        let went_offline = before.as_ref().map(|b| b.difference(&online).copied().collect()).unwrap_or_default();
-        BuddyList { friends, went_offline, changed: before.as_ref() != Some(&online) }
+        let changes = changes(before.as_ref().unwrap_or(&BTreeMap::new()), &online);
+        let went_offline = changes.iter().filter(|c| c.now.is_none()).map(|c| c.uid).collect();
+        BuddyList { friends, went_offline, changed: before.is_none() || !changes.is_empty() }
     }
 }

@@ -15,7 +15,7 @@
 //! the simulation tests run every rule over a store that passes each record
 //! through bytes too.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,16 @@ pub struct Login {
     pub post_form_id: String,
     /// When it was last used (ms since the Unix epoch).
     pub last_used_ms: i64,
+}
+
+/// How an online friend shows: active, or idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Seen {
+    /// Online and active.
+    Active,
+    /// Online, but has neither logged in, sent nor typed for
+    /// [`idle_after`](crate::ChatConfig::idle_after).
+    Idle,
 }
 
 /// A user's presence, as kept. Being online also comes from leases
@@ -143,9 +153,9 @@ pub trait Store: Send + 'static {
     fn drop_lease(&mut self, uid: u64, holder: &str);
     /// Whether a lease keeps `uid` online at `now_ms`.
     fn leased(&self, uid: u64, now_ms: i64) -> bool;
-    /// Records who was online at `uid`'s buddy-list request; what was
-    /// recorded at the one before.
-    fn swap_buddy_list(&mut self, uid: u64, online: BTreeSet<u64>) -> Option<BTreeSet<u64>>;
+    /// Records who was online, and how they showed, at `uid`'s buddy-list
+    /// request; what was recorded at the one before.
+    fn swap_buddy_list(&mut self, uid: u64, online: BTreeMap<u64, Seen>) -> Option<BTreeMap<u64, Seen>>;
 
     // ---- /pull ------------------------------------------------------------------
 
@@ -210,7 +220,7 @@ pub struct MemoryStore {
     by_user: HashMap<u64, Vec<String>>,
     presence: HashMap<u64, Presence>,
     leases: HashMap<u64, HashMap<String, i64>>,
-    buddy_lists: HashMap<u64, BTreeSet<u64>>,
+    buddy_lists: HashMap<u64, BTreeMap<u64, Seen>>,
     sticky: HashMap<u64, (String, Option<i64>)>,
     conversations: HashMap<(u64, u64), VecDeque<Arc<ChatMessage>>>,
     read_marks: HashMap<(u64, u64), i64>,
@@ -343,7 +353,7 @@ impl Store for MemoryStore {
         self.leases.get(&uid).is_some_and(|l| l.values().any(|&until| until >= now_ms))
     }
 
-    fn swap_buddy_list(&mut self, uid: u64, online: BTreeSet<u64>) -> Option<BTreeSet<u64>> {
+    fn swap_buddy_list(&mut self, uid: u64, online: BTreeMap<u64, Seen>) -> Option<BTreeMap<u64, Seen>> {
         self.buddy_lists.insert(uid, online)
     }
 

@@ -4,11 +4,12 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fbcomet_chat::{
-    Answer, ChatConfig, ChatError, ChatEvent, ChatService, End, Grant, HoldId, LoginError, Outgoing, Output, Poll,
-    Pull, Read, Store, World,
+    Answer, Change, ChatConfig, ChatError, ChatEvent, ChatService, End, Grant, HoldId, LoginError, Outgoing, Output,
+    Poll, Pull, Read, Seen, Store, World, presence,
 };
 
 const ALICE: u64 = 1001;
@@ -158,6 +159,8 @@ on_both_stores!(
     a_process_that_dies_leaves_no_one_online_past_the_lease,
     one_answer_carries_a_bounded_batch,
     ids_and_accounts_past_their_limits_are_refused_uncounted,
+    the_web_doors_and_a_session_see_one_buddy_list_diff,
+    a_subscription_is_not_counted_as_a_poll,
 );
 
 fn presence_follows_holds_the_online_window_and_idleness<S: Store + Default>() {
@@ -201,6 +204,54 @@ fn presence_follows_holds_the_online_window_and_idleness<S: Store + Default>() {
 
     sim.chat.set_visible(ALICE, false);
     assert!(!sim.chat.is_online(ALICE, sim.now), "invisible while there");
+}
+
+fn the_web_doors_and_a_session_see_one_buddy_list_diff<S: Store + Default>() {
+    let mut sim = Sim::<S>::new(ChatConfig::default());
+    let alice = sim.login("alice");
+    let bob = sim.login("bob");
+    let carol = sim.login("carol");
+    // An XMPP session keeps what it told its client; the web doors keep it
+    // in the store. Both come from the same diff.
+    let mut told = BTreeMap::new();
+    let first = sim.chat.buddy_list(ALICE, sim.now);
+    assert!(first.changed, "the first list is news");
+    let bob_session = sim.stay(&bob);
+    sim.stay(&carol);
+    let now = sim.chat.online_friends(ALICE, sim.now);
+    assert_eq!(now, BTreeMap::from([(BOB, Seen::Active), (CAROL, Seen::Active)]));
+    assert_eq!(
+        presence::changes(&told, &now),
+        [Change { uid: BOB, now: Some(Seen::Active) }, Change { uid: CAROL, now: Some(Seen::Active) }]
+    );
+    told = now;
+    assert!(sim.chat.buddy_list(ALICE, sim.now).changed, "Bob and Carol came online");
+    assert!(!sim.chat.buddy_list(ALICE, sim.now).changed, "nothing since");
+
+    // Carol stays active by typing; Bob goes idle, then away.
+    sim.advance(Duration::from_secs(601));
+    sim.chat.typing(CAROL, ALICE, true, sim.now).expect("typing");
+    let now = sim.chat.online_friends(ALICE, sim.now);
+    assert_eq!(presence::changes(&told, &now), [Change { uid: BOB, now: Some(Seen::Idle) }]);
+    told = now;
+    let list = sim.chat.buddy_list(ALICE, sim.now);
+    assert!(list.changed && list.went_offline.is_empty(), "going idle changes the list");
+
+    sim.chat.cancel(bob_session, sim.now);
+    sim.advance(Duration::from_secs(121));
+    let now = sim.chat.online_friends(ALICE, sim.now);
+    assert_eq!(presence::changes(&told, &now), [Change { uid: BOB, now: None }]);
+    assert_eq!(sim.chat.buddy_list(ALICE, sim.now).went_offline, [BOB]);
+    let _ = alice;
+}
+
+fn a_subscription_is_not_counted_as_a_poll<S: Store + Default>() {
+    let mut sim = Sim::<S>::new(ChatConfig::default());
+    let bob = sim.login("bob");
+    sim.stay(&bob);
+    assert_eq!(sim.chat.stats().polls, 0, "an XMPP session is not a poll");
+    sim.held(&bob, 0);
+    assert_eq!(sim.chat.stats().polls, 1);
 }
 
 fn a_seq_below_the_window_is_sent_to_the_oldest_event_kept<S: Store + Default>() {

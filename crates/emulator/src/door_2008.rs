@@ -284,3 +284,77 @@ fn cookie_domain(req: &Request) -> &'static str {
         None => "",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use fbcomet_chat::{ChatConfig, World};
+
+    use crate::testing::{answer, emulator, login, request};
+    use crate::{Emulator, EmulatorConfig};
+
+    const HOLD: Duration = Duration::from_secs(50);
+
+    fn poll_target(uid: u64, seq: i64) -> String {
+        format!("/x/1234/false/p_{uid}={seq}")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_poll_is_held_to_its_deadline_then_continues() {
+        let emulator = emulator(HOLD);
+        let bob = login(&emulator, "bob");
+        let got = answer(&emulator, request("GET", &poll_target(bob.uid, 0), Some(&bob), &[])).await;
+        assert_eq!(got.status, 200);
+        assert!(got.body.contains(r#""t":"continue""#), "{}", got.body);
+        assert!(got.after >= HOLD && got.after < HOLD + Duration::from_millis(10), "answered after {:?}", got.after);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_message_answers_a_held_poll_when_it_is_sent() {
+        let emulator = emulator(HOLD);
+        let (alice, bob) = (login(&emulator, "alice"), login(&emulator, "bob"));
+        let polling = tokio::spawn({
+            let (emulator, bob) = (emulator.clone(), bob.clone());
+            async move { answer(&emulator, request("GET", &poll_target(bob.uid, 0), Some(&bob), &[])).await }
+        });
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let to = bob.uid.to_string();
+        let form =
+            [("to", to.as_str()), ("msg_text", "hello bob"), ("msg_id", "7"), ("post_form_id", &alice.post_form_id)];
+        let sent = answer(&emulator, request("POST", "/ajax/chat/send.php", Some(&alice), &form)).await;
+        assert!(sent.body.contains(r#""error":0"#), "{}", sent.body);
+        let got = polling.await.expect("poll");
+        assert!(got.body.contains("hello bob") && got.body.contains(r#""t":"msg""#), "{}", got.body);
+        assert_eq!(got.after, Duration::from_secs(3), "answered when the message came, not at the deadline");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn logging_out_ends_a_held_poll_with_not_logged_in() {
+        let emulator = emulator(HOLD);
+        let bob = login(&emulator, "bob");
+        let polling = tokio::spawn({
+            let (emulator, bob) = (emulator.clone(), bob.clone());
+            async move { answer(&emulator, request("GET", &poll_target(bob.uid, 0), Some(&bob), &[])).await }
+        });
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        answer(&emulator, request("GET", "/logout.php", Some(&bob), &[])).await;
+        let got = polling.await.expect("poll");
+        assert!(got.body.contains(r#""error":1357001"#), "{}", got.body);
+        assert_eq!(got.after, Duration::from_secs(2));
+        let again = answer(&emulator, request("GET", &poll_target(bob.uid, 0), Some(&bob), &[])).await;
+        assert!(again.body.contains(r#""error":1357001"#) && again.after.is_zero(), "{again:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_server_expires_a_login_and_its_held_poll() {
+        let idle = Duration::from_secs(600);
+        let chat = ChatConfig { hold: Duration::from_secs(3600), login_idle: idle, ..ChatConfig::default() };
+        let emulator = Emulator::new(&World::default(), EmulatorConfig { chat, faults: None });
+        let bob = login(&emulator, "bob");
+        let got = answer(&emulator, request("GET", &poll_target(bob.uid, 0), Some(&bob), &[])).await;
+        assert!(got.body.contains(r#""error":1357001"#), "{}", got.body);
+        // The sweep runs every eighth of the idle time, with no request.
+        assert!(got.after >= idle && got.after <= idle + idle / 8, "ended after {:?}", got.after);
+    }
+}

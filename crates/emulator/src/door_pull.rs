@@ -91,3 +91,66 @@ fn heartbeat(seq: i64) -> Reply {
 fn frame_reply(frame: &Frame<'_>) -> Reply {
     Reply::ok(Encoder::new().prefix(Prefix::Spaced).frame(frame))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use fbcomet_chat::{ChatConfig, Grant, Outgoing, World};
+    use fbcomet_codec::{FrameKind, decode_frame};
+
+    use crate::testing::{Got, answer, login, request};
+    use crate::{Emulator, EmulatorConfig};
+
+    const PULL_HOLD: Duration = Duration::from_secs(25);
+
+    fn emulator() -> std::sync::Arc<Emulator> {
+        let chat = ChatConfig { hold: Duration::from_secs(55), pull_hold: PULL_HOLD, ..ChatConfig::default() };
+        Emulator::new(&World::default(), EmulatorConfig { chat, faults: None })
+    }
+
+    async fn pull(emulator: &std::sync::Arc<Emulator>, who: &Grant, seq: i64, sticky: Option<&str>) -> Got {
+        let mut target = format!("/pull?channel=p_{}&seq={seq}&partition=-2", who.uid);
+        if let Some(sticky) = sticky {
+            target.push_str(&format!("&sticky_token={sticky}"));
+        }
+        answer(emulator, request("GET", &target, Some(who), &[])).await
+    }
+
+    /// The `lb` handshake's sticky token.
+    async fn handshake(emulator: &std::sync::Arc<Emulator>, who: &Grant) -> String {
+        let got = pull(emulator, who, 0, None).await;
+        let frame = decode_frame(got.body.as_bytes()).expect("a frame");
+        match frame.kind {
+            FrameKind::Lb { sticky, .. } => sticky.into_owned(),
+            other => panic!("expected lb, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_pull_is_held_for_the_pull_hold_and_ends_with_a_heartbeat() {
+        let emulator = emulator();
+        let bob = login(&emulator, "bob");
+        let sticky = handshake(&emulator, &bob).await;
+        let got = pull(&emulator, &bob, 0, Some(&sticky)).await;
+        assert!(got.body.contains(r#""t":"heartbeat""#) && got.body.contains(r#""seq":0"#), "{}", got.body);
+        assert!(got.after >= PULL_HOLD && got.after < PULL_HOLD + Duration::from_millis(10), "after {:?}", got.after);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_message_ends_a_held_pull_with_its_delta_and_the_next_seq() {
+        let emulator = emulator();
+        let (alice, bob) = (login(&emulator, "alice"), login(&emulator, "bob"));
+        let sticky = handshake(&emulator, &bob).await;
+        let pulling = tokio::spawn({
+            let (emulator, bob) = (emulator.clone(), bob.clone());
+            async move { pull(&emulator, &bob, 0, Some(&sticky)).await }
+        });
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let sent = emulator.with_chat(|chat, now| chat.send(alice.uid, Outgoing::new(bob.uid, "over pull"), now));
+        assert!(sent.is_ok(), "{sent:?}");
+        let got = pulling.await.expect("pull");
+        assert_eq!(got.after, Duration::from_secs(4));
+        assert!(got.body.contains("over pull") && got.body.contains(r#""seq":1"#), "{}", got.body);
+    }
+}

@@ -47,13 +47,14 @@ mod hooks;
 mod pages;
 mod service_page;
 mod shell;
+#[cfg(test)]
+mod testing;
 mod webhook;
 mod wire;
 pub mod xmpp;
 
 pub use graph::psid as page_scoped_id;
 pub use hooks::{HookState, PageHook};
-pub(crate) use shell::Waiting;
 pub use shell::{Emulator, EmulatorConfig, EmulatorStats};
 
 use std::io;

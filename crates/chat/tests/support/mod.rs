@@ -3,11 +3,11 @@
 //! would to a database in another process. The simulation tests run every
 //! rule over it as well as over [`MemoryStore`].
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fbcomet_chat::{
-    ChatEvent, ChatMessage, Counter, Failures, LogRead, Login, MemoryStore, Presence, Store, ThreadSummary,
+    ChatEvent, ChatMessage, Counter, Failures, LogRead, Login, MemoryStore, Presence, Seen, Store, ThreadSummary,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -80,7 +80,7 @@ impl Store for BytesStore {
     fn leased(&self, uid: u64, now_ms: i64) -> bool {
         rt(self.0.leased(rt(uid), rt(now_ms)))
     }
-    fn swap_buddy_list(&mut self, uid: u64, online: BTreeSet<u64>) -> Option<BTreeSet<u64>> {
+    fn swap_buddy_list(&mut self, uid: u64, online: BTreeMap<u64, Seen>) -> Option<BTreeMap<u64, Seen>> {
         rt(self.0.swap_buddy_list(rt(uid), rt(online)))
     }
     fn set_sticky(&mut self, uid: u64, sticky: &str, start: i64) {

@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fbcomet_chat::{Answer, ChatEvent, End, HoldId, LoginError, Outgoing, Read};
+use fbcomet_chat::{Answer, ChatEvent, End, HoldId, LoginError, Outgoing, Read, Seen, presence};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
@@ -32,7 +32,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::{Emulator, Waiting};
+use crate::shell::{Emulator, Waiting};
 use stream::{Element, Item, Limits, StanzaReader, StreamError};
 
 /// The domain of the service's JIDs.
@@ -150,10 +150,14 @@ fn random_id() -> String {
     format!("{:016x}", SmallRng::from_os_rng().random::<u64>())
 }
 
-/// A connection, from its first byte to its last.
+/// A TCP connection, from its first byte to its last.
 async fn serve(tcp: TcpStream, peer: SocketAddr, emulator: Arc<Emulator>, config: Arc<XmppConfig>) -> io::Result<()> {
     let _ = tcp.set_nodelay(true);
-    let mut io: Io = Box::new(tcp);
+    serve_io(Box::new(tcp), peer, emulator, config).await
+}
+
+/// A connection on any transport (TCP, or a pipe in the tests).
+async fn serve_io(mut io: Io, peer: SocketAddr, emulator: Arc<Emulator>, config: Arc<XmppConfig>) -> io::Result<()> {
     let mut secure = false;
     // Until authenticated: STARTTLS restarts the stream on a new transport.
     let (reader, mut out, grant) = loop {
@@ -385,13 +389,6 @@ fn uid_of(jid: &str) -> Option<u64> {
 
 fn jid(uid: u64) -> String {
     format!("-{uid}@{DOMAIN}")
-}
-
-/// What a friend looks like from here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seen {
-    Available,
-    Away,
 }
 
 /// A bound session.
@@ -665,34 +662,24 @@ impl Session {
         }
     }
 
-    /// Friends whose presence changed since the client was last told.
+    /// Friends whose presence changed since the client was last told, by
+    /// the core's one buddy-list diff.
     async fn push_presence(&mut self, out: &mut Out) -> Result<(), StreamError> {
         let uid = self.uid;
-        let now_seen: BTreeMap<u64, Seen> = self.emulator.with_chat(|chat, now| {
-            chat.friends(uid)
-                .filter(|&f| chat.is_online(f, now))
-                .map(|f| (f, if chat.is_idle(f, now) { Seen::Away } else { Seen::Available }))
-                .collect()
-        });
-        let mut stanzas = Vec::new();
-        for (&friend, &seen) in &now_seen {
-            if self.told.get(&friend) != Some(&seen) {
-                let mut presence = Element::new("presence").attr("from", format!("{}/fbcomet", jid(friend)));
-                presence = presence.attr("to", self.full_jid.clone());
-                if seen == Seen::Away {
-                    presence = presence.child(Element::new("show").text("away"));
+        let now_seen = self.emulator.with_chat(|chat, now| chat.online_friends(uid, now));
+        let stanzas: Vec<Element> = presence::changes(&self.told, &now_seen)
+            .into_iter()
+            .map(|change| {
+                let presence = Element::new("presence")
+                    .attr("from", format!("{}/fbcomet", jid(change.uid)))
+                    .attr("to", self.full_jid.clone());
+                match change.now {
+                    None => presence.attr("type", "unavailable"),
+                    Some(Seen::Idle) => presence.child(Element::new("show").text("away")),
+                    Some(Seen::Active) => presence,
                 }
-                stanzas.push(presence);
-            }
-        }
-        for friend in self.told.keys().filter(|f| !now_seen.contains_key(f)) {
-            stanzas.push(
-                Element::new("presence")
-                    .attr("from", format!("{}/fbcomet", jid(*friend)))
-                    .attr("to", self.full_jid.clone())
-                    .attr("type", "unavailable"),
-            );
-        }
+            })
+            .collect();
         self.told = now_seen;
         for stanza in stanzas {
             out.element(&stanza).await.map_err(io_gone)?;
@@ -774,7 +761,82 @@ fn stanza_error(stanza: &Element, kind: &str, condition: &str) -> Element {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncReadExt, DuplexStream};
+
     use super::*;
+    use crate::testing;
+
+    /// A client on a pipe to a session of `emulator`'s.
+    fn connect(emulator: &Arc<Emulator>, config: XmppConfig) -> DuplexStream {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let peer = SocketAddr::from(([127, 0, 0, 1], 5555));
+        tokio::spawn(serve_io(Box::new(server), peer, emulator.clone(), Arc::new(config)));
+        client
+    }
+
+    /// Reads until `needle` has come; everything read.
+    async fn read_until(client: &mut DuplexStream, needle: &str) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains(needle) {
+            let n = client.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the stream ended before {needle:?}: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    const OPEN: &str = "<?xml version='1.0'?><stream:stream to='chat.facebook.com' xmlns='jabber:client' \
+                        xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
+
+    /// Signs in as `name` with PLAIN and binds a resource.
+    async fn sign_in(client: &mut DuplexStream, name: &str) {
+        client.write_all(OPEN.as_bytes()).await.expect("open");
+        read_until(client, "</stream:features>").await;
+        let payload = sasl::encode(format!("\0{name}@example.com\0{name}").as_bytes());
+        let auth = format!("<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{payload}</auth>");
+        client.write_all(auth.as_bytes()).await.expect("auth");
+        read_until(client, "<success").await;
+        client.write_all(OPEN.as_bytes()).await.expect("open");
+        read_until(client, "</stream:features>").await;
+        let bind = format!("<iq type='set' id='b'><bind xmlns='{NS_BIND}'><resource>t</resource></bind></iq>");
+        client.write_all(bind.as_bytes()).await.expect("bind");
+        read_until(client, "</iq>").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_gets_its_messages_and_ends_with_the_service() {
+        let emulator = testing::emulator(Duration::from_secs(50));
+        let mut bob = connect(&emulator, XmppConfig::default());
+        sign_in(&mut bob, "bob").await;
+        bob.write_all(b"<presence/>").await.expect("presence");
+        let alice = testing::login(&emulator, "alice");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(emulator.is_online(1002), "an available session keeps Bob online");
+        let sent = emulator.with_chat(|chat, now| chat.send(alice.uid, Outgoing::new(1002, "hi bob"), now));
+        assert!(sent.is_ok(), "{sent:?}");
+        let got = read_until(&mut bob, "</message>").await;
+        assert!(
+            got.contains("<body>hi bob</body>") && got.contains(r#"from="-1001@chat.facebook.com/fbcomet""#),
+            "{got}"
+        );
+
+        emulator.shutdown();
+        let got = read_until(&mut bob, "</stream:stream>").await;
+        assert!(got.contains("system-shutdown"), "{got}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_connection_is_closed_at_the_idle_limit() {
+        let emulator = testing::emulator(Duration::from_secs(50));
+        let limits = Limits { idle_timeout: Duration::from_secs(600), ..Limits::default() };
+        let mut client = connect(&emulator, XmppConfig { limits, ..XmppConfig::default() });
+        let start = tokio::time::Instant::now();
+        client.write_all(OPEN.as_bytes()).await.expect("open");
+        let got = read_until(&mut client, "</stream:stream>").await;
+        assert!(got.contains("connection-timeout"), "{got}");
+        assert!(start.elapsed() >= Duration::from_secs(600), "closed after {:?}", start.elapsed());
+    }
 
     #[test]
     fn jids_name_users_with_or_without_the_dash() {
