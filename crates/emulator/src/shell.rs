@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +13,7 @@ use fbcomet_chat::{Answer, ChatConfig, ChatService, End, HoldId, Output, Poll, R
 use fbcomet_codec::ChatHost;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use super::hooks::{self, PageHook};
 use fbcomet_server::{FaultAction, RandomFaults, Reply, Request, random_fault};
@@ -74,7 +75,7 @@ pub(crate) fn now() -> Instant {
 struct Shared {
     chat: ChatService,
     /// The connection waiting on each hold and subscription.
-    waiting: HashMap<HoldId, mpsc::UnboundedSender<Answer>>,
+    waiting: HashMap<HoldId, Arc<Mailbox>>,
     /// When the timer sleeps until.
     timer_at: Instant,
     fault_rng: SmallRng,
@@ -89,13 +90,15 @@ impl Shared {
         while let Some(output) = self.chat.poll_output() {
             match output {
                 Output::Answer { hold, answer, done } => {
-                    if let Some(tx) = self.waiting.get(&hold)
-                        && tx.send(answer).is_err()
-                    {
-                        gone.push(hold);
+                    if let Some(mailbox) = self.waiting.get(&hold) {
+                        if Arc::strong_count(mailbox) == 1 {
+                            gone.push(hold);
+                        } else {
+                            mailbox.put(answer);
+                        }
                     }
-                    if done {
-                        self.waiting.remove(&hold);
+                    if done && let Some(mailbox) = self.waiting.remove(&hold) {
+                        mailbox.close();
                     }
                 }
                 other => tracing::debug!(?other, "core output not handled"),
@@ -104,6 +107,43 @@ impl Shared {
         for hold in gone {
             self.waiting.remove(&hold);
             self.chat.cancel(hold, now);
+        }
+    }
+}
+
+/// Where the core's answers for one hold or subscription wait for its
+/// connection. Small until used: a tokio channel allocates its first block
+/// of 32 answers (1.5 KiB) up front, for what is most often one answer.
+#[derive(Default)]
+struct Mailbox {
+    answers: Mutex<VecDeque<Answer>>,
+    /// No answer will come after those queued.
+    closed: AtomicBool,
+    ready: Notify,
+}
+
+impl Mailbox {
+    fn put(&self, answer: Answer) {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner()).push_back(answer);
+        self.ready.notify_one();
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.ready.notify_one();
+    }
+
+    /// The next answer; [`End::Shutdown`] once closed and empty.
+    async fn take(&self) -> Answer {
+        loop {
+            if let Some(answer) = self.answers.lock().unwrap_or_else(|e| e.into_inner()).pop_front() {
+                return answer;
+            }
+            if self.closed.load(Ordering::Acquire) {
+                return Answer::Ended(End::Shutdown);
+            }
+            // A put or close since the check left a permit: no wake is lost.
+            self.ready.notified().await;
         }
     }
 }
@@ -294,9 +334,9 @@ impl Emulator {
     }
 
     fn wait_on(self: &Arc<Self>, shared: &mut Shared, id: HoldId) -> Waiting {
-        let (tx, rx) = mpsc::unbounded_channel();
-        shared.waiting.insert(id, tx);
-        Waiting { id, rx, emulator: self.clone() }
+        let mailbox = Arc::new(Mailbox::default());
+        shared.waiting.insert(id, mailbox.clone());
+        Waiting { id, mailbox, emulator: self.clone() }
     }
     /// Records a request for the service page: the door it came to.
     pub(crate) fn note(&self, door: &'static str, req: &Request) {
@@ -364,14 +404,14 @@ impl Polled {
 /// (the connection went away), it cancels it.
 pub(crate) struct Waiting {
     id: HoldId,
-    rx: mpsc::UnboundedReceiver<Answer>,
+    mailbox: Arc<Mailbox>,
     emulator: Arc<Emulator>,
 }
 
 impl Waiting {
     /// The next answer.
     pub(crate) async fn next(&mut self) -> Answer {
-        self.rx.recv().await.unwrap_or(Answer::Ended(End::Shutdown))
+        self.mailbox.take().await
     }
 
     /// A subscription is ready for its next answer.
@@ -387,6 +427,10 @@ impl Waiting {
 
 impl Drop for Waiting {
     fn drop(&mut self) {
+        if self.mailbox.closed.load(Ordering::Acquire) {
+            // The core ended it and the shell forgot it: nothing to cancel.
+            return;
+        }
         let id = self.id;
         self.emulator.locked(|shared, now| {
             shared.waiting.remove(&id);
